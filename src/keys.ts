@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /**
  * The deployment's master key and everything derived from it (security.md rule 3).
@@ -77,3 +77,46 @@ export function safeEqual (a: string | Buffer, b: string | Buffer): boolean {
 }
 
 export const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex')
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const
+
+/**
+ * Password hash for broker logins (gateway passwords may be chosen by an
+ * operator, so they get a salted, slow hash rather than a plain digest).
+ * Format: `scrypt$N$r$p$salt$hash` (base64url).
+ */
+export async function hashPassword (password: string): Promise<string> {
+  const salt = randomBytes(16)
+  const hash = await scryptAsync(password, salt, SCRYPT)
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), hash.toString('base64url')].join('$')
+}
+
+export async function verifyPassword (password: string | Buffer, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$')
+  if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return false
+  const expected = Buffer.from(hash, 'base64url')
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'),
+    { N: Number(n), r: Number(r), p: Number(p), keylen: expected.length })
+  return timingSafeEqual(actual, expected)
+}
+
+function scryptAsync (password: string | Buffer, salt: Buffer, o: { N: number, r: number, p: number, keylen: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, o.keylen, { N: o.N, r: o.r, p: o.p }, (err, key) => { if (err) reject(err); else resolve(key) })
+  })
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/** Uniform random string over an alphabet (rejection sampling: no modulo bias). */
+export function randomString (length: number, alphabet: string = ALPHANUMERIC): string {
+  const limit = 256 - (256 % alphabet.length)
+  let out = ''
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < limit) out += alphabet[byte % alphabet.length]
+      if (out.length === length) break
+    }
+  }
+  return out
+}

@@ -1,0 +1,165 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/**
+ * Configuration from the environment: the only reader of `process.env`.
+ * Every variable is validated at start-up; each bad one gets one line naming it.
+ */
+export interface Config {
+  host: string
+  port: number
+  dataDir: string
+  databaseUrl: string | undefined
+  /** From STSGATE_ADMIN_TOKEN; undefined → generated into the data dir (embedded store only). */
+  adminToken: string | undefined
+  /** From STSGATE_MASTER_KEY (base64, 32 bytes); undefined → generated into the data dir. */
+  masterKey: Buffer | undefined
+  tls: { certFile: string, keyFile: string } | undefined
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
+  trustProxy: boolean | number | string
+  allowCustomUpstreams: boolean
+  upstreamTimeoutMs: number
+  redisUrl: string | undefined
+  mqtt: {
+    /** Embedded broker port; 0 = no embedded broker. */
+    port: number
+    host: string
+    /** External broker: stsgate becomes its client instead of embedding one. */
+    url: string | undefined
+    requireTimestamp: boolean
+  }
+  dji: {
+    /** Seconds subtracted from a credential's remaining life in `expire` (DJI's reference server uses 300). */
+    expireMarginSeconds: number
+    /** Default gateway prefix; `{gateway_sn}` is replaced. */
+    prefixTemplate: string
+  }
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(problems.join('\n'))
+    this.name = 'ConfigError'
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+const Flag = Type.Union([Type.Literal('0'), Type.Literal('1'), Type.Literal('true'), Type.Literal('false')])
+
+/** Each variable: its schema, its default, and how the string becomes a value. */
+const VARIABLES = {
+  STSGATE_HOST: { schema: Type.String({ minLength: 1 }), default: '127.0.0.1' },
+  STSGATE_PORT: { schema: Port, default: '3000', parse: Number },
+  STSGATE_DATA_DIR: { schema: Type.String({ minLength: 1 }), default: './data' },
+  STSGATE_DATABASE_URL: { schema: Type.String({ pattern: '^postgres(ql)?://' }) },
+  STSGATE_ADMIN_TOKEN: { schema: Type.String({ minLength: 32 }) },
+  STSGATE_MASTER_KEY: { schema: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }) },
+  STSGATE_TLS_CERT: { schema: Type.String({ minLength: 1 }) },
+  STSGATE_TLS_KEY: { schema: Type.String({ minLength: 1 }) },
+  STSGATE_LOG_LEVEL: { schema: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))), default: 'info' },
+  STSGATE_TRUST_PROXY: { schema: Type.String(), default: 'false' },
+  STSGATE_ALLOW_CUSTOM_UPSTREAMS: { schema: Flag, default: '0' },
+  STSGATE_UPSTREAM_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 120000 }), default: '5000', parse: Number },
+  STSGATE_REDIS_URL: { schema: Type.String({ pattern: '^rediss?://' }) },
+  STSGATE_MQTT_PORT: { schema: Port, default: '1883', parse: Number },
+  STSGATE_MQTT_HOST: { schema: Type.String({ minLength: 1 }) },
+  STSGATE_MQTT_URL: { schema: Type.String({ pattern: '^(mqtts?|wss?)://' }) },
+  STSGATE_MQTT_REQUIRE_TIMESTAMP: { schema: Flag, default: '0' },
+  STSGATE_DJI_EXPIRE_MARGIN_SECONDS: { schema: Type.Integer({ minimum: 0, maximum: 3600 }), default: '300', parse: Number },
+  STSGATE_DJI_PREFIX_TEMPLATE: { schema: Type.String({ pattern: '^[^*?${}]*\\{gateway_sn\\}[^*?${}]*/$' }), default: 'media/{gateway_sn}/' }
+} satisfies Record<string, { schema: import('@sinclair/typebox').TSchema, default?: string, parse?: (raw: string) => unknown }>
+
+type Name = keyof typeof VARIABLES
+export const CONFIG_VARIABLES = Object.keys(VARIABLES) as Name[]
+
+/** Parses and validates the environment; throws ConfigError listing every bad variable. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const problems: string[] = []
+  const values = {} as Record<Name, unknown>
+  for (const name of CONFIG_VARIABLES) {
+    const spec: { schema: import('@sinclair/typebox').TSchema, default?: string, parse?: (raw: string) => unknown } = VARIABLES[name]
+    const raw = env[name] === '' ? undefined : env[name]
+    if (raw === undefined && spec.default === undefined) continue
+    const text = raw ?? spec.default as string
+    const value = spec.parse === undefined ? text : spec.parse(text)
+    if (!Value.Check(spec.schema, value)) {
+      // Never echo the value: some of these are secrets.
+      problems.push(`${name}: ${describe(name, spec.schema)}`)
+      continue
+    }
+    values[name] = value
+  }
+  const get = <T>(name: Name): T => values[name] as T
+  if ((get<string>('STSGATE_TLS_CERT') === undefined) !== (get<string>('STSGATE_TLS_KEY') === undefined)) {
+    problems.push('STSGATE_TLS_CERT and STSGATE_TLS_KEY: set both or neither')
+  }
+  const databaseUrl = get<string | undefined>('STSGATE_DATABASE_URL')
+  if (databaseUrl !== undefined) {
+    // Instances sharing a database must share these; generated ones only make sense embedded (security.md rule 3).
+    if (get('STSGATE_MASTER_KEY') === undefined) problems.push('STSGATE_MASTER_KEY: required when STSGATE_DATABASE_URL is set (every instance must use the same key)')
+    if (get('STSGATE_ADMIN_TOKEN') === undefined) problems.push('STSGATE_ADMIN_TOKEN: required when STSGATE_DATABASE_URL is set (every instance must use the same token)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const masterKey = get<string | undefined>('STSGATE_MASTER_KEY')
+  const cert = get<string | undefined>('STSGATE_TLS_CERT')
+  const key = get<string | undefined>('STSGATE_TLS_KEY')
+  const host = get<string>('STSGATE_HOST')
+  return {
+    host,
+    port: get('STSGATE_PORT'),
+    dataDir: get('STSGATE_DATA_DIR'),
+    databaseUrl,
+    adminToken: get('STSGATE_ADMIN_TOKEN'),
+    masterKey: masterKey === undefined ? undefined : Buffer.from(masterKey, 'base64'),
+    tls: cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : undefined,
+    logLevel: get('STSGATE_LOG_LEVEL'),
+    trustProxy: parseTrustProxy(get('STSGATE_TRUST_PROXY')),
+    allowCustomUpstreams: isOn(get('STSGATE_ALLOW_CUSTOM_UPSTREAMS')),
+    upstreamTimeoutMs: get('STSGATE_UPSTREAM_TIMEOUT_MS'),
+    redisUrl: get('STSGATE_REDIS_URL'),
+    mqtt: {
+      port: get('STSGATE_MQTT_PORT'),
+      host: get<string | undefined>('STSGATE_MQTT_HOST') ?? host,
+      url: get('STSGATE_MQTT_URL'),
+      requireTimestamp: isOn(get('STSGATE_MQTT_REQUIRE_TIMESTAMP'))
+    },
+    dji: {
+      expireMarginSeconds: get('STSGATE_DJI_EXPIRE_MARGIN_SECONDS'),
+      prefixTemplate: get('STSGATE_DJI_PREFIX_TEMPLATE')
+    }
+  }
+}
+
+const isOn = (flag: Static<typeof Flag>): boolean => flag === '1' || flag === 'true'
+
+/** `false`/`true`, a hop count, or a comma-separated list of trusted addresses (Fastify's trustProxy). */
+function parseTrustProxy (raw: string): boolean | number | string {
+  if (raw === 'false' || raw === '0' || raw === '') return false
+  if (raw === 'true') return true
+  if (/^[1-9]\d*$/.test(raw)) return Number(raw)
+  return raw
+}
+
+const HINTS: Partial<Record<Name, string>> = {
+  STSGATE_PORT: 'an integer port from 0 to 65535',
+  STSGATE_MQTT_PORT: 'an integer port from 0 (off) to 65535',
+  STSGATE_DATABASE_URL: 'a postgres:// or postgresql:// URL',
+  STSGATE_ADMIN_TOKEN: 'at least 32 characters',
+  STSGATE_MASTER_KEY: 'base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)',
+  STSGATE_LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
+  STSGATE_ALLOW_CUSTOM_UPSTREAMS: '0 or 1',
+  STSGATE_MQTT_REQUIRE_TIMESTAMP: '0 or 1',
+  STSGATE_UPSTREAM_TIMEOUT_MS: 'an integer from 100 to 120000 (milliseconds)',
+  STSGATE_REDIS_URL: 'a redis:// or rediss:// URL',
+  STSGATE_MQTT_URL: 'an mqtt://, mqtts://, ws:// or wss:// URL',
+  STSGATE_DJI_EXPIRE_MARGIN_SECONDS: 'an integer from 0 to 3600 (seconds)',
+  STSGATE_DJI_PREFIX_TEMPLATE: 'a key prefix containing {gateway_sn}, ending in /, without * ? $ { }'
+}
+
+function describe (name: Name, _schema: unknown): string {
+  return `invalid value; expected ${HINTS[name] ?? 'a non-empty string'}`
+}

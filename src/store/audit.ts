@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto'
+import type { Queryable } from './db.js'
+
+/**
+ * Hash-chained audit log (security.md rule 8). Each event's hash covers the
+ * previous hash and the event, and the chain head is kept in `meta`, so a
+ * changed, inserted or deleted row — including the last — is detected by
+ * `verifyAuditChain`. Events never carry secrets: callers pass ids and flags.
+ */
+export interface AuditEvent {
+  projectId?: string | null
+  /** Who did it: `admin`, `ak:<id>`, `token:<id>`, `system`. */
+  actor: string
+  action: string
+  subject?: string | null
+  detail?: Record<string, unknown>
+}
+
+export const ADMIN_CHAIN = 'admin'
+const GENESIS = '0'.repeat(64)
+
+export async function appendAudit (tx: Queryable, event: AuditEvent, chain = ADMIN_CHAIN): Promise<void> {
+  // Serialise writers of one chain across transactions and instances.
+  await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`audit:${chain}`])
+  const head = await tx.query<{ value: string }>('select value from meta where key = $1', [`audit_head:${chain}`])
+  const prevHash = head[0]?.value.split(':')[1] ?? GENESIS
+  const at = new Date().toISOString()
+  const row = {
+    chain,
+    at,
+    project_id: event.projectId ?? null,
+    actor: event.actor,
+    action: event.action,
+    subject: event.subject ?? null,
+    detail: event.detail ?? {}
+  }
+  const hash = chainHash(prevHash, row)
+  const inserted = await tx.query<{ seq: string }>(
+    `insert into audit_events (chain, at, project_id, actor, action, subject, detail, prev_hash, hash)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning seq::text as seq`,
+    [chain, at, row.project_id, row.actor, row.action, row.subject, JSON.stringify(row.detail), prevHash, hash])
+  await tx.query(
+    `insert into meta (key, value) values ($1, $2)
+     on conflict (key) do update set value = excluded.value`,
+    [`audit_head:${chain}`, `${inserted[0]?.seq}:${hash}`])
+}
+
+export interface AuditVerification {
+  chain: string
+  events: number
+  ok: boolean
+  /** First problem found, with the sequence number where it was found. */
+  problem?: string
+}
+
+export async function verifyAuditChain (db: Queryable, chain = ADMIN_CHAIN): Promise<AuditVerification> {
+  const rows = await db.query<{
+    seq: string, chain: string, at: Date | string, project_id: string | null, actor: string,
+    action: string, subject: string | null, detail: Record<string, unknown>, prev_hash: string, hash: string
+  }>('select seq::text as seq, chain, at, project_id, actor, action, subject, detail, prev_hash, hash from audit_events where chain = $1 order by seq', [chain])
+  let prevHash = GENESIS
+  let lastSeq = '0'
+  for (const r of rows) {
+    const fail = (problem: string): AuditVerification => ({ chain, events: rows.length, ok: false, problem: `event ${r.seq}: ${problem}` })
+    if (r.prev_hash !== prevHash) return fail('does not follow the previous event (a row was deleted or inserted)')
+    const expected = chainHash(prevHash, {
+      chain: r.chain,
+      at: new Date(r.at).toISOString(),
+      project_id: r.project_id,
+      actor: r.actor,
+      action: r.action,
+      subject: r.subject,
+      detail: r.detail
+    })
+    if (expected !== r.hash) return fail('content does not match its hash (the row was changed)')
+    prevHash = r.hash
+    lastSeq = r.seq
+  }
+  const head = (await db.query<{ value: string }>('select value from meta where key = $1', [`audit_head:${chain}`]))[0]?.value
+  const expectedHead = rows.length === 0 ? undefined : `${lastSeq}:${prevHash}`
+  if (head !== expectedHead) {
+    return { chain, events: rows.length, ok: false, problem: 'the chain head does not match the last event (events were deleted from the end)' }
+  }
+  return { chain, events: rows.length, ok: true }
+}
+
+function chainHash (prevHash: string, row: Record<string, unknown>): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(row)).digest('hex')
+}
+
+/** JSON with object keys sorted at every depth: jsonb does not keep key order. */
+export function canonicalJson (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}

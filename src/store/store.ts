@@ -1,0 +1,134 @@
+import type { MasterKey } from '../keys.js'
+import { AccessKeys } from './access-keys.js'
+import { verifyAuditChain, type AuditVerification } from './audit.js'
+import type { StoreChange, StoreContext } from './context.js'
+import type { Db } from './db.js'
+import { Devices } from './devices.js'
+import { Gateways } from './gateways.js'
+import { migrate } from './migrations.js'
+import { openPglite } from './pglite.js'
+import { openPostgres } from './postgres.js'
+import { Projects } from './projects.js'
+import { Targets } from './targets.js'
+import { Tokens } from './tokens.js'
+
+export type { StoreChange } from './context.js'
+
+export interface StoreOptions {
+  keys: MasterKey
+  /** postgres:// URL; undefined → embedded PGlite. */
+  databaseUrl?: string
+  /** PGlite data directory; undefined → in memory. */
+  dataDir?: string
+  /** PostgreSQL schema to work in (tests); created when missing. */
+  schema?: string
+}
+
+const KEY_CHECK = 'key_check'
+const KEY_CHECK_PLAINTEXT = 'stsgate master key check'
+
+/**
+ * The store: PGlite or PostgreSQL behind one set of repositories. Opening it
+ * runs the migrations and checks the master key against the key-check row.
+ */
+export class Store {
+  readonly projects: Projects
+  readonly accessKeys: AccessKeys
+  readonly tokens: Tokens
+  readonly targets: Targets
+  readonly devices: Devices
+  readonly gateways: Gateways
+  readonly #ctx: StoreContext
+  readonly #listeners = new Set<(change: StoreChange) => void>()
+  #unlisten: (() => Promise<void>) | undefined
+
+  private constructor (ctx: StoreContext) {
+    this.#ctx = ctx
+    this.projects = new Projects(ctx)
+    this.accessKeys = new AccessKeys(ctx)
+    this.tokens = new Tokens(ctx)
+    this.targets = new Targets(ctx)
+    this.devices = new Devices(ctx)
+    this.gateways = new Gateways(ctx, this.targets)
+  }
+
+  static async open (options: StoreOptions): Promise<Store> {
+    const db = await openDb(options)
+    try {
+      await migrate(db)
+      await checkMasterKey(db, options.keys)
+      const store = new Store({ db, keys: options.keys, channel: `stsgate_changes${options.schema === undefined ? '' : `_${options.schema}`}` })
+      store.#unlisten = await db.listen(store.#ctx.channel, (payload) => store.#dispatch(payload))
+      return store
+    } catch (err) {
+      await db.close().catch(() => {})
+      throw err
+    }
+  }
+
+  get kind (): Db['kind'] { return this.#ctx.db.kind }
+
+  /** The raw connection, for health checks and tests that read rows as stored. */
+  get db (): Db { return this.#ctx.db }
+
+  /** Called for every committed change, on every instance sharing the database. */
+  onChange (listener: (change: StoreChange) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async ping (): Promise<void> {
+    await this.#ctx.db.query('select 1')
+  }
+
+  verifyAudit (chain?: string): Promise<AuditVerification> {
+    return verifyAuditChain(this.#ctx.db, chain)
+  }
+
+  async close (): Promise<void> {
+    await this.#unlisten?.().catch(() => {})
+    await this.#ctx.db.close()
+  }
+
+  #dispatch (payload: string): void {
+    let change: StoreChange
+    try {
+      change = JSON.parse(payload) as StoreChange
+    } catch {
+      return
+    }
+    for (const listener of this.#listeners) listener(change)
+  }
+}
+
+async function openDb (options: StoreOptions): Promise<Db> {
+  if (options.databaseUrl === undefined) return openPglite(options.dataDir)
+  if (options.schema !== undefined) {
+    const admin = await openPostgres(options.databaseUrl, { max: 1 })
+    try {
+      await admin.exec(`create schema if not exists "${options.schema.replaceAll('"', '""')}"`)
+    } finally {
+      await admin.close()
+    }
+  }
+  return openPostgres(options.databaseUrl, { schema: options.schema })
+}
+
+/**
+ * The first instance seals a known value under the master key; every later
+ * start opens it, so a wrong STSGATE_MASTER_KEY stops start-up instead of
+ * failing on the first secret it touches.
+ */
+async function checkMasterKey (db: Db, keys: MasterKey): Promise<void> {
+  const aad = `meta:${KEY_CHECK}`
+  await db.query('insert into meta (key, value) values ($1, $2) on conflict (key) do nothing',
+    [KEY_CHECK, keys.seal(KEY_CHECK_PLAINTEXT, aad)])
+  const [row] = await db.query<{ value: string }>('select value from meta where key = $1', [KEY_CHECK])
+  let plaintext: string | undefined
+  try {
+    plaintext = keys.open(row?.value ?? '', aad)
+  } catch {}
+  if (plaintext !== KEY_CHECK_PLAINTEXT) {
+    throw new Error('STSGATE_MASTER_KEY does not match the key this store was created with (key-check row); refusing to start')
+  }
+}
