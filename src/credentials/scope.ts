@@ -1,0 +1,46 @@
+import type { StorageTarget } from './target.js'
+
+/**
+ * What a caller may do with a vended credential: one storage target, one
+ * prefix or one object, a set of actions, a lifetime. Route plugins build a
+ * scope; the credential service turns it into a session policy and a credential.
+ */
+export type StorageAction = 'put' | 'get' | 'delete' | 'multipart'
+
+export type ScopeResource =
+  | { kind: 'prefix', prefix: string }   // must end in '/'; the policy adds the single trailing '*'
+  | { kind: 'object', key: string }      // exactly one object, no wildcard
+
+export interface Scope {
+  target: StorageTarget
+  resource: ScopeResource
+  actions: readonly StorageAction[]
+  durationSeconds: number
+  /** The project the credential is vended for: budgets and cache shares are counted per project. */
+  projectId: string
+}
+
+const ACTION_ORDER: readonly StorageAction[] = ['put', 'get', 'delete', 'multipart']
+
+/** Actions deduplicated in a fixed order, so `['get','put']` and `['put','get','put']` mean the same scope. */
+export const normalizeActions = (actions: readonly StorageAction[]): StorageAction[] =>
+  ACTION_ORDER.filter((a) => actions.includes(a))
+
+/**
+ * Stable cache key of a scope. It carries the target version, so a changed
+ * target never serves a credential minted under its old configuration
+ * (upstream.md, "Reuse"). JSON keeps the parts unambiguous whatever
+ * characters a prefix holds.
+ */
+export function scopeKey (scope: Scope): string {
+  const path = scope.resource.kind === 'prefix' ? scope.resource.prefix : scope.resource.key
+  return JSON.stringify([
+    scope.projectId,
+    scope.target.id,
+    scope.target.version,
+    scope.resource.kind,
+    path,
+    normalizeActions(scope.actions),
+    scope.durationSeconds,
+  ])
+}

@@ -1,0 +1,117 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { Agent, request } from 'undici'
+import type { HuaweiUpstream } from '../credentials/target.js'
+import type { Scope } from '../credentials/scope.js'
+import { isDomainError } from '../errors.js'
+import { checkUpstreamEndpoint, isLinkLocalOrMetadata } from './endpoint.js'
+import { signHuaweiRequest } from './huawei-signer.js'
+import {
+  checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, withDeadline,
+  type CredentialProvider, type MintedCredential, type ProviderOptions,
+} from './provider.js'
+import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
+
+/**
+ * Huawei Cloud IAM: temporary AK/SK through an agency
+ * (`POST /v3.0/OS-CREDENTIAL/securitytokens`, method `assume_role`), signed
+ * with the account's AK/SK (SDK-HMAC-SHA256). undici's `request` never follows
+ * redirects (that needs an explicit interceptor), so a 3xx is a failure.
+ */
+export const HUAWEI_DEFAULT_ENDPOINT = 'https://iam.myhuaweicloud.com'
+const TOKEN_PATH = '/v3.0/OS-CREDENTIAL/securitytokens'
+/** Responses are small JSON documents; anything bigger is not IAM. */
+const MAX_RESPONSE_BYTES = 64 * 1024
+
+/** DNS answers are checked too, so a vendor-looking name cannot resolve to a metadata address. */
+function guardedLookup (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err !== null) return callback(err, [])
+    const list = addresses as LookupAddress[]
+    if (list.some((a) => isLinkLocalOrMetadata(a.address))) {
+      return callback(Object.assign(new Error('upstream resolves to a link-local address'), { code: 'EADDRNOTALLOWED' }), [])
+    }
+    if ((options as { all?: boolean }).all === true) return callback(null, list)
+    callback(null, list[0]!.address, list[0]!.family)
+  })
+}
+
+export function createHuaweiProvider (upstream: HuaweiUpstream, options: ProviderOptions & { now?: () => number } = {}): CredentialProvider {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const now = options.now ?? Date.now
+  const endpoint = checkUpstreamEndpoint(upstream.iam_endpoint ?? HUAWEI_DEFAULT_ENDPOINT,
+    { allowCustom: options.allowCustomUpstreams ?? false })
+  const url = new URL(endpoint.pathname.replace(/\/$/, '') + TOKEN_PATH, endpoint)
+  const dispatcher = new Agent({
+    connect: { timeout: timeoutMs, lookup: guardedLookup },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  })
+
+  return {
+    name: 'huawei',
+    async mint (scope: Scope, policyJson: string): Promise<MintedCredential> {
+      // Huawei IAM: agency credentials last 900–43200 s (tokens allow up to 86400).
+      checkDuration('huawei', scope, 900, 43_200)
+      const assumeRole: Record<string, unknown> = {
+        agency_name: upstream.agency_name,
+        duration_seconds: scope.durationSeconds,
+        ...(upstream.domain_id !== undefined && upstream.domain_id !== ''
+          ? { domain_id: upstream.domain_id }
+          : { domain_name: upstream.domain_name }),
+      }
+      const body = JSON.stringify({
+        auth: { identity: { methods: ['assume_role'], assume_role: assumeRole, policy: JSON.parse(policyJson) as unknown } },
+      })
+      const headers = signHuaweiRequest({ method: 'POST', url, headers: { 'content-type': 'application/json;charset=utf8' }, body },
+        { accessKeyId: upstream.access_key_id, secretAccessKey: upstream.secret_access_key }, new Date(now()))
+
+      let status: number
+      let text: string
+      try {
+        const response = await withDeadline('huawei', timeoutMs + 500, request(url, { method: 'POST', headers, body, dispatcher }))
+        status = response.statusCode
+        text = await readLimited(response.body)
+      } catch (err) {
+        if (isDomainError(err)) throw err
+        const e = err as { code?: unknown, name?: unknown }
+        throw upstreamUnavailable('huawei', safeCode(e.code) || safeCode(e.name) || 'request failed')
+      }
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        parsed = undefined
+      }
+      if (status !== 201 && status !== 200) throw classifyUpstreamStatus('huawei', status, huaweiErrorCode(parsed))
+      const credential = (parsed as { credential?: Record<string, unknown> } | undefined)?.credential
+      if (credential === undefined || credential === null || typeof credential !== 'object') {
+        throw upstreamUnavailable('huawei', 'no credential in the response')
+      }
+      return {
+        accessKeyId: requireString('huawei', credential.access, 'access'),
+        secret: requireString('huawei', credential.secret, 'secret'),
+        securityToken: requireString('huawei', credential.securitytoken, 'securitytoken'),
+        expiresAt: parseExpiry('huawei', credential.expires_at),
+      }
+    },
+  }
+}
+
+async function readLimited (body: AsyncIterable<Buffer | string>): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += buf.length
+    if (size > MAX_RESPONSE_BYTES) throw upstreamUnavailable('huawei', 'response too large')
+    chunks.push(buf)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** IAM answers `{"error":{"code":…,"title":…}}` (Keystone style) or `{"error_code":…}` (API Gateway). */
+function huaweiErrorCode (parsed: unknown): string {
+  if (parsed === null || typeof parsed !== 'object') return ''
+  const p = parsed as { error_code?: unknown, error?: { title?: unknown, code?: unknown } }
+  return safeCode(p.error_code) || safeCode(p.error?.title) || ''
+}

@@ -1,0 +1,83 @@
+import { DomainError } from '../errors.js'
+import type { Scope } from '../credentials/scope.js'
+
+/**
+ * One interface for every upstream (DESIGN.md): mint a temporary credential
+ * narrowed by a session policy. Providers never cache; the credential service does.
+ */
+export interface MintedCredential {
+  accessKeyId: string
+  secret: string
+  securityToken: string
+  expiresAt: Date
+}
+
+export interface CredentialProvider {
+  readonly name: string
+  /** `policyJson` is the session policy already rendered in this provider's dialect. */
+  mint (scope: Scope, policyJson: string): Promise<MintedCredential>
+}
+
+export interface ProviderOptions {
+  /** Upper bound for one upstream call, connect + response, in milliseconds. */
+  timeoutMs?: number
+  /** STSGATE_ALLOW_CUSTOM_UPSTREAMS: permits http:// and non-vendor hosts (security.md rule 5). */
+  allowCustomUpstreams?: boolean
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000
+
+/** Vendor duration bounds (upstream.md): refuse before calling out rather than burn a request. */
+export function checkDuration (provider: string, scope: Scope, min: number, max: number): void {
+  const d = scope.durationSeconds
+  if (!Number.isInteger(d) || d < min || d > max) {
+    throw new DomainError('misconfigured', 'invalid_duration',
+      `${provider} credentials last ${min}–${max} seconds; ${d} was requested`)
+  }
+}
+
+/**
+ * A role session name: 2–64 characters of `[\w+=,.@-]` (AWS and Alibaba rules).
+ * It names the project, so the vendor's audit trail says who the credential was for.
+ */
+export function sessionName (scope: Scope, configured?: string): string {
+  const raw = configured ?? `stsgate-${scope.projectId}`
+  const name = raw.replace(/[^\w+=,.@-]/g, '-').slice(0, 64)
+  return name.length >= 2 ? name : `stsgate-${name}`
+}
+
+/**
+ * Parse a vendor expiry timestamp; a credential without a sane expiry is
+ * garbage, not something to cache.
+ */
+export function parseExpiry (provider: string, value: unknown): Date {
+  const at = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(Number.NaN)
+  if (Number.isNaN(at.getTime())) {
+    throw new DomainError('unavailable', 'upstream_unavailable', `${provider} returned a credential without a valid expiry`)
+  }
+  return at
+}
+
+export function requireString (provider: string, value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new DomainError('unavailable', 'upstream_unavailable', `${provider} returned a response without ${field}`)
+  }
+  return value
+}
+
+/**
+ * A hard deadline over a whole upstream call, on top of each client's own
+ * connect/read timeouts: whatever a client library does with a hung server,
+ * the vend gives up on time.
+ */
+export async function withDeadline<T> (provider: string, ms: number, call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new DomainError('unavailable', 'upstream_unavailable', `${provider} STS did not answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([call, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,33 @@
+import type { Scope } from '../../src/credentials/scope.js'
+import type { StorageTarget } from '../../src/credentials/target.js'
+
+/** Test fixtures: a target and a scope with sensible defaults. */
+export function makeTarget (overrides: Partial<StorageTarget> = {}): StorageTarget {
+  return {
+    id: 'tgt-1',
+    projectId: 'proj-1',
+    version: 1,
+    name: 'test target',
+    provider: 'local',
+    bucket: 'test-bucket',
+    region: 'cn-beijing',
+    endpoint: 'oss-cn-beijing.aliyuncs.com',
+    internalEndpoint: null,
+    vpcEndpoint: null,
+    durationSeconds: 3600,
+    upstream: null,
+    ...overrides,
+  }
+}
+
+export function makeScope (overrides: Partial<Scope> = {}): Scope {
+  const target = overrides.target ?? makeTarget()
+  return {
+    target,
+    resource: { kind: 'prefix', prefix: 'uploads/' },
+    actions: ['put'],
+    durationSeconds: target.durationSeconds,
+    projectId: target.projectId,
+    ...overrides,
+  }
+}
