@@ -1,0 +1,163 @@
+import { createHash, createHmac, hkdfSync } from 'node:crypto'
+
+/**
+ * Huawei API Gateway AK/SK signing primitives, written to match
+ * `@huaweicloud/huaweicloud-sdk-core` 3.1.x (`auth/AKSKSigner.js`,
+ * `auth/DerivedAKSKSigner.js`, `auth/HKDF.js`) byte for byte. Pure functions,
+ * shared by the verifier and by the tests' own signer.
+ */
+
+export const SDK_SCHEME = 'SDK-HMAC-SHA256'
+export const V11_SCHEME = 'V11-HMAC-SHA256'
+export type HuaweiScheme = typeof SDK_SCHEME | typeof V11_SCHEME
+
+/** SHA-256 of the empty string (AKSKSigner.EMPTY_BODY_SHA256). */
+export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
+
+export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+export const hmacSha256Hex = (key: string | Buffer, data: string): string =>
+  createHmac('sha256', key).update(data).digest('hex')
+
+/**
+ * AKSKSigner.urlEncode: everything but `A-Z a-z 0-9 - . _ ~` becomes `%XX`
+ * (upper-case hex) of its UTF-8 bytes — RFC 3986 unreserved, so unlike
+ * encodeURIComponent it also escapes `! ' ( ) *`.
+ */
+export function huaweiUrlEncode (value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+/** Thrown for a path or query we cannot canonicalize (bad percent-encoding). */
+export class MalformedUrlError extends Error {
+  override readonly name = 'MalformedUrlError'
+}
+
+function decodeComponent (raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    // Refuse rather than fall back to the raw text: `%zz` and `%25zz` would
+    // otherwise share one canonical form, and so one signature.
+    throw new MalformedUrlError(`malformed percent-encoding: ${JSON.stringify(raw.slice(0, 64))}`)
+  }
+}
+
+/** Splits a raw request target (`/path?query`, or absolute-form) into path and query. */
+export function splitRequestTarget (target: string): { path: string, query: string } {
+  const withoutOrigin = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '')
+  const q = withoutOrigin.indexOf('?')
+  const path = q === -1 ? withoutOrigin : withoutOrigin.slice(0, q)
+  return { path: path === '' ? '/' : path, query: q === -1 ? '' : withoutOrigin.slice(q + 1) }
+}
+
+/**
+ * AKSKSigner.CanonicalURI: each `/`-separated segment URL-encoded, then a
+ * trailing `/` appended unless already there. The SDK encodes the *unescaped*
+ * path, while the wire carries it percent-encoded, so each segment is decoded
+ * first. (Split before decoding, so an encoded `%2F` stays inside its segment.)
+ */
+export function canonicalUri (rawPath: string): string {
+  const joined = rawPath.split('/').map((segment) => huaweiUrlEncode(decodeComponent(segment))).join('/')
+  return joined.endsWith('/') ? joined : `${joined}/`
+}
+
+/**
+ * AKSKSigner.CanonicalQueryString: keys sorted (JS default sort, UTF-16 code
+ * units), a repeated key's values sorted too, `key=value` URL-encoded, joined
+ * by `&`; a key without `=` counts as an empty value (`k=`).
+ */
+export function canonicalQuery (rawQuery: string): string {
+  const params = new Map<string, string[]>()
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue
+    const eq = pair.indexOf('=')
+    const key = decodeComponent(eq === -1 ? pair : pair.slice(0, eq))
+    const value = eq === -1 ? '' : decodeComponent(pair.slice(eq + 1))
+    const values = params.get(key)
+    if (values === undefined) params.set(key, [value])
+    else values.push(value)
+  }
+  // `<` on strings compares UTF-16 code units, as Array#sort does by default.
+  return [...params].sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([key, values]) => values.sort().map((value) => `${huaweiUrlEncode(key)}=${huaweiUrlEncode(value)}`))
+    .join('&')
+}
+
+/**
+ * AKSKSigner.buildCanonicalHeaders: `name:value\n` per signed header, names
+ * lower-case, sorted by name. The SDK sorts with localeCompare, which equals
+ * code-unit order for header-name characters; the value is the SDK's raw
+ * string, which Node's HTTP parser has already trimmed on our side, and we
+ * trim again for other front ends.
+ */
+export function canonicalHeaders (signed: ReadonlyMap<string, string>): string {
+  return [...signed].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, value]) => `${name}:${value.trim()}\n`).join('')
+}
+
+export interface CanonicalRequestParts {
+  method: string
+  /** Raw request target as received: path plus optional `?query`. */
+  target: string
+  /** Signed header names in the client's SignedHeaders order. */
+  signedHeaders: readonly string[]
+  /** Each signed header's value, keyed by lower-case name. */
+  headerValues: ReadonlyMap<string, string>
+  payloadHash: string
+}
+
+/**
+ * AKSKSigner.buildCanonicalRequest: the six parts joined by `\n`; since the
+ * canonical headers block ends in `\n`, a blank line precedes the signed-header list.
+ */
+export function canonicalRequest (parts: CanonicalRequestParts): string {
+  const { path, query } = splitRequestTarget(parts.target)
+  return [
+    parts.method.toUpperCase(),
+    canonicalUri(path),
+    canonicalQuery(query),
+    canonicalHeaders(parts.headerValues),
+    parts.signedHeaders.join(';'),
+    parts.payloadHash
+  ].join('\n')
+}
+
+/** AKSKSigner.getStringToSign: `SDK-HMAC-SHA256\n{X-Sdk-Date}\n{hex sha256(canonical request)}`. */
+export const sdkStringToSign = (sdkDate: string, canonical: string): string =>
+  [SDK_SCHEME, sdkDate, sha256Hex(canonical)].join('\n')
+
+/** DerivedAKSKSigner.getStringToSignByInfo: the credential scope sits between date and hash. */
+export const v11StringToSign = (sdkDate: string, scope: string, canonical: string): string =>
+  [V11_SCHEME, sdkDate, scope, sha256Hex(canonical)].join('\n')
+
+/**
+ * HKDF.getDerKeySHA256: HKDF-SHA256 with ikm = SK, salt = AK, info = the
+ * credential scope `yyyymmdd/region/service`, 32 bytes. The HMAC key is the
+ * *hex text* of those bytes, not the bytes themselves.
+ */
+export function derivedSigningKey (accessKeyId: string, secret: string, scope: string): string {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from(accessKeyId, 'utf8'), Buffer.from(scope, 'utf8'), 32)).toString('hex')
+}
+
+/** AKSKSigner.sign: the SK itself is the HMAC key. */
+export const sdkSignature = (secret: string, sdkDate: string, canonical: string): string =>
+  hmacSha256Hex(secret, sdkStringToSign(sdkDate, canonical))
+
+/** DerivedAKSKSigner.sign: the HMAC key is the hex text of the HKDF-derived key. */
+export const v11Signature = (accessKeyId: string, secret: string, sdkDate: string, scope: string, canonical: string): string =>
+  hmacSha256Hex(derivedSigningKey(accessKeyId, secret, scope), v11StringToSign(sdkDate, scope, canonical))
+
+/** `X-Sdk-Date` (`YYYYMMDDTHHMMSSZ`, UTC) to epoch ms; undefined unless it is a real instant. */
+export function parseSdkDate (value: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
+  if (m === null) return undefined
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number]
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s)
+  // Date.UTC rolls 20240231 over to March; a round trip catches impossible dates.
+  return formatSdkDate(ms) === value ? ms : undefined
+}
+
+/** Epoch ms to `X-Sdk-Date` form (AKSKSigner.BasicDateFormat + `Z`). */
+export function formatSdkDate (ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+}
