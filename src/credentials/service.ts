@@ -1,0 +1,218 @@
+import { DomainError, isDomainError, throttled } from '../errors.js'
+import type { CredentialProvider } from '../providers/provider.js'
+import { CredentialLru, MintBudget, NegativeCache, type CachedCredential } from './cache.js'
+import { renderPolicy } from './policy.js'
+import { scopeKey, type Scope } from './scope.js'
+import type { ProviderName, StorageTarget } from './target.js'
+
+/**
+ * vend(scope) → a credential from the cache or freshly minted (upstream.md, "Reuse").
+ *
+ * - Concurrent misses for one scope share one upstream call (single-flight).
+ * - An entry is served while it has at least `minRemaining` left: by default
+ *   min(5 min, duration/4); a caller may ask for more (DJI: margin + floor).
+ * - A read that finds an entry within `refreshWindow` of that threshold starts
+ *   one background refresh and still serves the entry (refresh-ahead; no timers).
+ * - While the upstream fails, an entry that is still valid keeps being served
+ *   (if the caller set no explicit minimum, anything not yet expired; otherwise
+ *   only what meets the caller's minimum).
+ * - A per-project mint budget, a per-project share of the LRU and a short
+ *   negative cache protect the account's STS quota from one tenant.
+ */
+export interface VendedCredential extends CachedCredential {
+  /** True when served from the cache rather than minted for this request. */
+  fromCache: boolean
+}
+
+export interface VendOptions {
+  /** Serve only a credential with at least this many seconds left. */
+  minRemainingSeconds?: number
+}
+
+export interface CredentialServiceOptions {
+  /** The provider for a target; called once per target version. */
+  providerFor: (target: StorageTarget) => CredentialProvider
+  now?: () => number
+  maxEntries?: number
+  maxEntriesPerProject?: number
+  mintsPerSecondPerProject?: number
+  mintBurstPerProject?: number
+  negativeTtlMs?: number
+  /** Default minimum remaining lifetime; else min(300 s, duration/4). */
+  minRemainingSeconds?: number
+  /** How long before the minimum a read triggers a refresh; else min(300 s, duration/4). */
+  refreshWindowSeconds?: number
+}
+
+export interface UpstreamState {
+  lastSuccessAt: Date | null
+  lastFailureAt: Date | null
+  lastFailureCode: string | null
+  consecutiveFailures: number
+}
+
+export interface CredentialCounters {
+  hits: number
+  misses: number
+  refreshes: number
+  /** Served below the usual minimum because the upstream failed. */
+  staleServed: number
+  budgetRejections: number
+  negativeHits: number
+  upstreamCalls: Record<ProviderName, number>
+  upstreamFailures: Record<ProviderName, number>
+}
+
+const perProvider = (): Record<ProviderName, number> => ({ local: 0, aliyun: 0, aws: 0, huawei: 0 })
+
+export class CredentialService {
+  readonly counters: CredentialCounters = {
+    hits: 0, misses: 0, refreshes: 0, staleServed: 0, budgetRejections: 0, negativeHits: 0,
+    upstreamCalls: perProvider(), upstreamFailures: perProvider(),
+  }
+
+  readonly #options: CredentialServiceOptions
+  readonly #now: () => number
+  readonly #lru: CredentialLru
+  readonly #budget: MintBudget
+  readonly #negative: NegativeCache
+  readonly #inflight = new Map<string, Promise<CachedCredential>>()
+  readonly #providers = new Map<string, { version: number, provider: CredentialProvider }>()
+  readonly #upstream = new Map<ProviderName, UpstreamState>()
+
+  constructor (options: CredentialServiceOptions) {
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    const maxEntries = options.maxEntries ?? 10_000
+    this.#lru = new CredentialLru(maxEntries, options.maxEntriesPerProject ?? Math.max(1, Math.floor(maxEntries / 10)))
+    const rate = options.mintsPerSecondPerProject ?? 20
+    this.#budget = new MintBudget(rate, options.mintBurstPerProject ?? rate * 2)
+    this.#negative = new NegativeCache(options.negativeTtlMs ?? 2_000, maxEntries)
+  }
+
+  get cacheSize (): number { return this.#lru.size }
+
+  /** Health view: per provider, when it last worked and last failed. */
+  upstreamState (): Partial<Record<ProviderName, UpstreamState>> {
+    return Object.fromEntries([...this.#upstream].map(([name, state]) => [name, { ...state }]))
+  }
+
+  async vend (scope: Scope, options: VendOptions = {}): Promise<VendedCredential> {
+    const key = scopeKey(scope)
+    const policy = renderPolicy(scope) // validates names before anything is cached or minted
+    const minRemainingMs = this.#minRemainingMs(scope, options)
+    if (minRemainingMs > scope.durationSeconds * 1000) {
+      throw new DomainError('misconfigured', 'duration_too_short',
+        `credentials last ${scope.durationSeconds} s, less than the ${Math.ceil(minRemainingMs / 1000)} s required`)
+    }
+    const now = this.#now()
+    const cached = this.#lru.get(key)
+    if (cached !== undefined) {
+      const remaining = cached.expiresAt.getTime() - now
+      if (remaining >= minRemainingMs) {
+        this.counters.hits++
+        if (remaining < minRemainingMs + this.#refreshWindowMs(scope)) this.#refreshInBackground(key, scope, policy)
+        return { ...cached, fromCache: true }
+      }
+      if (remaining <= 0) this.#lru.delete(key)
+    }
+    this.counters.misses++
+    try {
+      const fresh = await this.#mintOnce(key, scope, policy)
+      if (fresh.expiresAt.getTime() - this.#now() < minRemainingMs) {
+        throw new DomainError('misconfigured', 'credential_lifetime_too_short',
+          'the upstream issued a credential shorter-lived than the required minimum remaining lifetime')
+      }
+      return { ...fresh, fromCache: false }
+    } catch (err) {
+      // Outage: a still-valid entry beats an error.
+      const fallback = this.#lru.get(key)
+      const floorMs = options.minRemainingSeconds !== undefined ? options.minRemainingSeconds * 1000 : 1
+      if (fallback !== undefined && fallback.expiresAt.getTime() - this.#now() >= floorMs && !isLocalMisuse(err)) {
+        this.counters.staleServed++
+        return { ...fallback, fromCache: true }
+      }
+      throw err
+    }
+  }
+
+  #minRemainingMs (scope: Scope, options: VendOptions): number {
+    const base = this.#options.minRemainingSeconds ?? Math.min(300, scope.durationSeconds / 4)
+    return Math.max(base, options.minRemainingSeconds ?? 0) * 1000
+  }
+
+  #refreshWindowMs (scope: Scope): number {
+    return (this.#options.refreshWindowSeconds ?? Math.min(300, scope.durationSeconds / 4)) * 1000
+  }
+
+  #refreshInBackground (key: string, scope: Scope, policy: string): void {
+    if (this.#inflight.has(key) || this.#negative.get(key, this.#now()) !== undefined) return
+    this.counters.refreshes++
+    // Failures are already counted and negative-cached by #mintOnce; the entry keeps being served.
+    this.#mintOnce(key, scope, policy).catch(() => {})
+  }
+
+  /** One upstream call per scope key at a time; everyone asking meanwhile shares its result. */
+  #mintOnce (key: string, scope: Scope, policy: string): Promise<CachedCredential> {
+    const running = this.#inflight.get(key)
+    if (running !== undefined) return running
+    const promise = this.#mint(key, scope, policy).finally(() => this.#inflight.delete(key))
+    this.#inflight.set(key, promise)
+    return promise
+  }
+
+  async #mint (key: string, scope: Scope, policy: string): Promise<CachedCredential> {
+    const failed = this.#negative.get(key, this.#now())
+    if (failed !== undefined) {
+      this.counters.negativeHits++
+      throw failed
+    }
+    if (!this.#budget.take(scope.projectId, this.#now())) {
+      this.counters.budgetRejections++
+      throw throttled('mint_budget_exhausted', 'this project is minting new credentials too fast; retry shortly')
+    }
+    const name = scope.target.provider
+    this.counters.upstreamCalls[name]++
+    try {
+      const minted = await this.#providerFor(scope.target).mint(scope, policy)
+      const credential: CachedCredential = { ...minted, policy }
+      this.#lru.set(key, scope.projectId, credential)
+      this.#negative.delete(key)
+      this.#recordUpstream(name, null)
+      return credential
+    } catch (err) {
+      const error = isDomainError(err)
+        ? err
+        : new DomainError('unavailable', 'upstream_unavailable', `${name} provider failed`, { cause: err })
+      this.counters.upstreamFailures[name]++
+      this.#recordUpstream(name, error.code)
+      this.#negative.set(key, error, this.#now())
+      throw error
+    }
+  }
+
+  #providerFor (target: StorageTarget): CredentialProvider {
+    const known = this.#providers.get(target.id)
+    if (known !== undefined && known.version === target.version) return known.provider
+    const provider = this.#options.providerFor(target)
+    this.#providers.set(target.id, { version: target.version, provider })
+    return provider
+  }
+
+  #recordUpstream (name: ProviderName, failureCode: string | null): void {
+    const state = this.#upstream.get(name) ?? { lastSuccessAt: null, lastFailureAt: null, lastFailureCode: null, consecutiveFailures: 0 }
+    const at = new Date(this.#now())
+    if (failureCode === null) {
+      state.lastSuccessAt = at
+      state.consecutiveFailures = 0
+    } else {
+      state.lastFailureAt = at
+      state.lastFailureCode = failureCode
+      state.consecutiveFailures++
+    }
+    this.#upstream.set(name, state)
+  }
+}
+
+/** Budget exhaustion is about this caller, not the upstream: it does not unlock stale entries. */
+const isLocalMisuse = (err: unknown): boolean => isDomainError(err) && err.code === 'mint_budget_exhausted'
