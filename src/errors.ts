@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'throttled'
   | 'unavailable'      // a dependency (upstream STS, store) is failing
   | 'misconfigured'    // the operator's configuration cannot serve this request
+  | 'internal'         // our bug: rendered as the contract's 500, details only in the log
 
 export class DomainError extends Error {
   override readonly name = 'DomainError'

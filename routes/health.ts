@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+
+const Status = Type.Object({ status: Type.String() })
+
+/** Liveness (the process answers) and readiness (the store answers). */
+const health: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/healthz', {
+    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } }
+  }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', {
+    schema: { tags: ['operations'], summary: 'The store is reachable', response: { 200: Status, 503: Status } }
+  }, async (req, reply) => {
+    try {
+      await app.store.ping()
+      return { status: 'ready' }
+    } catch (err) {
+      req.log.warn({ err }, 'store not reachable')
+      return reply.code(503).send({ status: 'store unavailable' })
+    }
+  })
+}
+export default health

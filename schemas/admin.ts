@@ -1,0 +1,186 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { KeyPrefix, ProjectId, Timestamp } from './common.js'
+
+/**
+ * The operator API under /admin/v1. Field names are fixed: operators' scripts
+ * rely on them (issue "Foundation", part 4; upstream fields per specs/upstream.md).
+ */
+
+export const AdminError = Type.Object({
+  error: Type.String({ description: 'Stable code: validation, malformed_json, unauthenticated, project_not_found, target_bound, prefix_taken, already_exists, …' }),
+  message: Type.String({ description: 'What is wrong, naming the field; never a secret' })
+}, { title: 'AdminError' })
+
+const errors = (...statuses: number[]): Record<number, TSchema> =>
+  Object.fromEntries(statuses.map((s) => [s, AdminError]))
+
+/** Every admin operation can answer these. */
+export const adminErrors = (...more: number[]): Record<number, TSchema> => errors(400, 401, 500, 503, ...more)
+
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
+export const DeviceId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'At most 128 of [A-Za-z0-9_-] (IoTDA)' })
+export const DeviceSecret = Type.String({ pattern: '^[A-Za-z0-9_-]{8,32}$', description: '8–32 of [A-Za-z0-9_-] (IoTDA)' })
+export const GatewaySn = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Dock serial number' })
+const Bucket = Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' })
+const Region = Type.String({ pattern: '^[a-z0-9-]{1,64}$' })
+const Endpoint = Type.String({ pattern: '^(https?://)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$', description: 'A host, or an http(s):// URL without a path' })
+const UpstreamUrl = Type.String({ pattern: '^https?://[^\\s]+$', description: 'Full URL; https and a vendor host unless STSGATE_ALLOW_CUSTOM_UPSTREAMS=1' })
+const Secret = Type.String({ minLength: 1, maxLength: 256 })
+const AccessKeyIdField = Type.String({ minLength: 1, maxLength: 128 })
+
+// ---- projects ----
+export const ProjectParams = Type.Object({ project_id: ProjectId })
+export const CreateProjectBody = Type.Object({
+  name: Name,
+  instance_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'IoTDA instance id callers may send as Instance-Id' }))
+}, { additionalProperties: false })
+export const UpdateProjectBody = Type.Object({
+  name: Type.Optional(Name),
+  disabled: Type.Optional(Type.Boolean({ description: 'A disabled project\'s keys, tokens, devices and gateways stop working at once' }))
+}, { additionalProperties: false, minProperties: 1 })
+export const Project = Type.Object({
+  project_id: ProjectId,
+  name: Type.String(),
+  instance_id: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean(),
+  created_at: Timestamp
+})
+export const ProjectList = Type.Object({ projects: Type.Array(Project) })
+
+// ---- access keys ----
+export const AccessKeyParams = Type.Object({ project_id: ProjectId, access_key_id: AccessKeyIdField })
+export const NewAccessKey = Type.Object({
+  access_key_id: Type.String(),
+  secret_access_key: Type.String({ description: 'Shown only in this response' })
+})
+export const AccessKeyList = Type.Object({
+  access_keys: Type.Array(Type.Object({ access_key_id: Type.String(), disabled: Type.Boolean(), created_at: Timestamp }))
+})
+
+// ---- tokens ----
+export const TokenParams = Type.Object({ project_id: ProjectId, token_id: Type.String({ pattern: '^[0-9a-f]{16}$' }) })
+export const CreateTokenBody = Type.Object({
+  ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000, default: 86_400 }))
+}, { additionalProperties: false })
+export const NewToken = Type.Object({
+  token_id: Type.String(),
+  token: Type.String({ description: 'Send as X-Auth-Token; shown only in this response' }),
+  expires_at: Timestamp
+})
+export const TokenList = Type.Object({
+  tokens: Type.Array(Type.Object({ token_id: Type.String(), expires_at: Timestamp, revoked: Type.Boolean(), created_at: Timestamp }))
+})
+
+// ---- targets ----
+export const AliyunUpstreamInput = Type.Object({
+  role_arn: Type.String({ pattern: '^acs:ram::[0-9]+:role/[A-Za-z0-9._-]+$' }),
+  access_key_id: AccessKeyIdField,
+  access_key_secret: Secret,
+  sts_endpoint: Type.Optional(UpstreamUrl),
+  role_session_name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._@-]{2,64}$' })),
+  external_id: Type.Optional(Type.String({ minLength: 2, maxLength: 1224 }))
+}, { additionalProperties: false, title: 'aliyun upstream' })
+export const AwsUpstreamInput = Type.Object({
+  role_arn: Type.String({ pattern: '^arn:[a-z-]+:iam::[0-9]*:role/.+$' }),
+  access_key_id: AccessKeyIdField,
+  secret_access_key: Secret,
+  sts_endpoint: Type.Optional(UpstreamUrl),
+  sts_region: Type.Optional(Region),
+  external_id: Type.Optional(Type.String({ minLength: 2, maxLength: 1224 }))
+}, { additionalProperties: false, title: 'aws upstream' })
+export const HuaweiUpstreamInput = Type.Object({
+  agency_name: Type.String({ minLength: 1, maxLength: 64 }),
+  domain_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  domain_id: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$' })),
+  access_key_id: AccessKeyIdField,
+  secret_access_key: Secret,
+  iam_endpoint: Type.Optional(UpstreamUrl)
+}, { additionalProperties: false, title: 'huawei upstream' })
+
+export const UPSTREAM_INPUT = { aliyun: AliyunUpstreamInput, aws: AwsUpstreamInput, huawei: HuaweiUpstreamInput } as const
+
+export const Provider = Type.Union([Type.Literal('local'), Type.Literal('aliyun'), Type.Literal('aws'), Type.Literal('huawei')])
+export const TargetParams = Type.Object({ project_id: ProjectId, target_id: Type.String({ pattern: '^[0-9a-f]{16}$' }) })
+export const CreateTargetBody = Type.Object({
+  name: Name,
+  provider: Provider,
+  bucket: Bucket,
+  region: Region,
+  endpoint: Endpoint,
+  internal_endpoint: Type.Optional(Endpoint),
+  vpc_endpoint: Type.Optional(Endpoint),
+  duration_seconds: Type.Optional(Type.Integer({ minimum: 900, maximum: 43_200, default: 3600, description: 'Lifetime of minted credentials (all providers accept 900–43200 s; the role\'s own maximum may be lower)' })),
+  upstream: Type.Optional(Type.Union([AliyunUpstreamInput, AwsUpstreamInput, HuaweiUpstreamInput], { description: 'Required for aliyun, aws and huawei; absent for local' }))
+}, { additionalProperties: false })
+/** Upstream as shown back: every non-secret field. */
+export const UpstreamView = Type.Record(Type.String(), Type.String(), { description: 'The upstream fields, secrets left out' })
+export const TargetView = Type.Object({
+  target_id: Type.String(),
+  name: Type.String(),
+  provider: Provider,
+  bucket: Type.String(),
+  region: Type.String(),
+  endpoint: Type.String(),
+  internal_endpoint: Type.Union([Type.String(), Type.Null()]),
+  vpc_endpoint: Type.Union([Type.String(), Type.Null()]),
+  duration_seconds: Type.Integer(),
+  upstream: Type.Union([UpstreamView, Type.Null()]),
+  created_at: Timestamp
+})
+export const TargetList = Type.Object({ targets: Type.Array(TargetView) })
+
+// ---- bindings ----
+export const PutBindingsBody = Type.Object({
+  edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.Optional(KeyPrefix) }, { additionalProperties: false })),
+  workspace: Type.Optional(Type.Object({ target_id: Type.String(), directory: Type.Optional(KeyPrefix) }, { additionalProperties: false }))
+}, { additionalProperties: false, minProperties: 1 })
+export const Bindings = Type.Object({
+  edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.String() })),
+  workspace: Type.Optional(Type.Object({ target_id: Type.String(), directory: Type.String() }))
+})
+
+// ---- devices ----
+export const DeviceParams = Type.Object({ project_id: ProjectId, device_id: DeviceId })
+export const CreateDeviceBody = Type.Object({
+  device_id: Type.Optional(DeviceId),
+  secret: Type.Optional(DeviceSecret),
+  secondary_secret: Type.Optional(DeviceSecret)
+}, { additionalProperties: false })
+export const NewDevice = Type.Object({
+  device_id: Type.String(),
+  secret: Type.String({ description: 'The primary secret; shown only in this response' })
+})
+export const DeviceView = Type.Object({
+  device_id: Type.String(), has_secondary_secret: Type.Boolean(), created_at: Timestamp, updated_at: Timestamp
+})
+export const DeviceList = Type.Object({ devices: Type.Array(DeviceView) })
+
+// ---- gateways ----
+export const GatewayParams = Type.Object({ project_id: ProjectId, sn: GatewaySn })
+export const CreateGatewayBody = Type.Object({
+  sn: GatewaySn,
+  target_id: Type.String(),
+  object_key_prefix: Type.Optional(KeyPrefix),
+  password: Type.Optional(Type.String({ minLength: 12, maxLength: 128 })),
+  sub_devices: Type.Optional(Type.Array(GatewaySn, { maxItems: 16, description: 'Serial numbers of the aircraft behind this dock (topic ACLs)' }))
+}, { additionalProperties: false })
+export const UpdateGatewayBody = Type.Object({
+  disabled: Type.Optional(Type.Boolean()),
+  target_id: Type.Optional(Type.String()),
+  object_key_prefix: Type.Optional(KeyPrefix)
+}, { additionalProperties: false, minProperties: 1 })
+export const GatewayView = Type.Object({
+  sn: Type.String(),
+  target_id: Type.String(),
+  object_key_prefix: Type.String(),
+  sub_devices: Type.Array(Type.String()),
+  disabled: Type.Boolean(),
+  created_at: Timestamp
+})
+export const NewGateway = Type.Composite([GatewayView, Type.Object({
+  username: Type.String({ description: 'Broker login: the serial number' }),
+  password: Type.String({ description: 'Broker login; shown only in this response' })
+})])
+export const GatewayList = Type.Object({ gateways: Type.Array(GatewayView) })
+
+export type CreateTargetInput = Static<typeof CreateTargetBody>

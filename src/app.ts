@@ -1,0 +1,119 @@
+import Fastify, { type FastifyInstance, type FastifyHttpOptions } from 'fastify'
+import type { Server } from 'node:http'
+import { readFile } from 'node:fs/promises'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import type { MasterKey } from './keys.js'
+import type { Store } from './store/store.js'
+import { acceptJsonWithRawBody } from './http-body.js'
+import health from '../routes/health.js'
+import admin from '../routes/admin/index.js'
+import { renderAdminError } from '../routes/admin/dialect.js'
+import { useErrorDialect } from '../routes/dialects/install.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    store: Store
+    keys: MasterKey
+  }
+}
+
+export interface AppDeps {
+  config: Config
+  store: Store
+  keys: MasterKey
+  adminToken: string
+  /** A pino destination (tests capture log lines through it). */
+  logStream?: NodeJS.WritableStream
+  version?: string
+}
+
+/** Every field that may carry a secret, wherever it appears in a log object. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-auth-token"]',
+  'req.headers["x-security-token"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-auth-token"]',
+  '*.secret', '*.sk', '*.security_token', '*.securityToken', '*.SecurityToken',
+  '*.AccessKeySecret', '*.access_key_secret', '*.secret_access_key', '*.secretAccessKey',
+  '*.password', '*.token', '*.adminToken', '*.primarySecret', '*.secondarySecret'
+]
+
+/** Builds the HTTP application; never listens (server.ts and tests do). */
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps
+  // HTTPS when configured; typed as the plain server since nothing here depends on the difference.
+  const tls = config.tls === undefined
+    ? {}
+    : { https: { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } }
+  const options: FastifyHttpOptions<Server> = {
+    ...tls,
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...(deps.logStream === undefined ? {} : { stream: deps.logStream })
+    },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: trustProxyOption(config.trustProxy),
+    // A 128-character device id is legal (IoTDA); Fastify's default of 100 would answer 414 itself.
+    routerOptions: { maxParamLength: 512 },
+    bodyLimit: 64 * 1024,
+    // Slow clients must not hold connections open (slowloris).
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+  }
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  app.decorate('store', deps.store)
+  app.decorate('keys', deps.keys)
+  app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
+  acceptJsonWithRawBody(app)
+  // Paths outside every contract answer in the operator dialect; each contract plugin installs its own.
+  useErrorDialect(app, renderAdminError)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'stsgate',
+        version: deps.version ?? '0.1.0',
+        description: 'Short-lived, narrowly scoped object-storage credentials and IoT device secrets, ' +
+          'through the Alibaba EDAS, Huawei Workspace, Huawei IoTDA and DJI Cloud API contracts.'
+      },
+      tags: [
+        { name: 'edas', description: 'Alibaba EDAS GetPackageStorageCredential (ROA signature)' },
+        { name: 'workspace', description: 'Huawei Workspace app-warehouse authorize (AK/SK or X-Auth-Token)' },
+        { name: 'iotda', description: 'Huawei IoTDA ResetDeviceSecret (AK/SK or X-Auth-Token)' },
+        { name: 'admin', description: 'Operator API (Bearer admin token)' },
+        { name: 'operations', description: 'Health' }
+      ],
+      components: {
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (STSGATE_ADMIN_TOKEN or <data dir>/admin-token)' },
+          authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'A project token issued through the admin API' }
+        }
+      }
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(health)
+  await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
+  return app
+}
+
+/** A hop count trusts that many proxies nearest to us (proxy-addr semantics). */
+function trustProxyOption (value: Config['trustProxy']): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value
+}

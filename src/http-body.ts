@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify'
+import { DomainError } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received (null when there was none): signatures are computed over these bytes. */
+    rawBody: Buffer | null
+  }
+}
+
+/**
+ * JSON bodies are parsed here, in buffer mode, so the raw bytes stay on the
+ * request for signature checks (TOOLCHAIN.md, "Fastify traps"). An empty body
+ * is no body: IoTDA's reset takes an absent body as "generate a primary secret".
+ */
+export function acceptJsonWithRawBody (app: FastifyInstance): void {
+  app.decorateRequest('rawBody', null)
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const raw = body as Buffer
+    req.rawBody = raw
+    if (raw.length === 0) {
+      done(null, undefined)
+      return
+    }
+    try {
+      done(null, JSON.parse(raw.toString('utf8')))
+    } catch {
+      done(new DomainError('invalid', 'malformed_json', 'the request body is not valid JSON'), undefined)
+    }
+  })
+}
