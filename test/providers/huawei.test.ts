@@ -115,3 +115,18 @@ t.test('durations outside the agency range are refused before calling out', asyn
   t.equal(err.code, 'invalid_duration')
   t.equal(iam.calls.length, 0)
 })
+
+t.test('redirects are never followed', async (t) => {
+  const { iam } = await setup(t)
+  const { createServer } = await import('node:http')
+  const redirector = createServer((_req, res) => { res.writeHead(307, { location: `${iam.url}/v3.0/OS-CREDENTIAL/securitytokens` }); res.end() })
+  await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { redirector.closeAllConnections(); redirector.close(() => resolve()) }))
+  const port = (redirector.address() as { port: number }).port
+  const provider = createHuaweiProvider({ agency_name: 'a', domain_name: 'd', ...{ access_key_id: keys.accessKeyId, secret_access_key: keys.secretAccessKey }, iam_endpoint: `http://127.0.0.1:${port}` },
+    { allowCustomUpstreams: true, timeoutMs: 500 })
+  const scope = makeScope({ target: makeTarget({ provider: 'huawei' }), durationSeconds: 900 })
+  const err = await provider.mint(scope, renderPolicy(scope)).catch((e: unknown) => e) as DomainError
+  t.equal(err.kind, 'unavailable')
+  t.equal(iam.calls.length, 0, 'the redirect target was never called')
+})
