@@ -9,6 +9,12 @@ import type { Config } from './config.js'
 import type { MasterKey } from './keys.js'
 import type { Store } from './store/store.js'
 import { acceptJsonWithRawBody } from './http-body.js'
+import { CallerDirectory } from './auth/callers.js'
+import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js'
+import { CredentialService, type CredentialServiceOptions } from './credentials/service.js'
+import { createProvider } from './providers/create-provider.js'
+import { BindingDirectory } from './credentials/bindings.js'
+import { installAuthentication } from '../routes/authenticate.js'
 import health from '../routes/health.js'
 import admin from '../routes/admin/index.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
@@ -19,6 +25,9 @@ declare module 'fastify' {
     config: Config
     store: Store
     keys: MasterKey
+    credentials: CredentialService
+    callers: CallerDirectory
+    bindings: BindingDirectory
   }
 }
 
@@ -30,6 +39,10 @@ export interface AppDeps {
   /** A pino destination (tests capture log lines through it). */
   logStream?: NodeJS.WritableStream
   version?: string
+  /** Shared replay window (Redis at scale); in memory by default. */
+  replay?: ReplayGuard
+  /** Cache tuning and clock, for tests and benchmarks. */
+  credentialOptions?: Partial<CredentialServiceOptions>
 }
 
 /** Every field that may carry a secret, wherever it appears in a log object. */
@@ -77,6 +90,18 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('config', config)
   app.decorate('store', deps.store)
   app.decorate('keys', deps.keys)
+  const callers = new CallerDirectory(deps.store)
+  app.decorate('callers', callers)
+  app.decorate('bindings', new BindingDirectory(deps.store))
+  app.decorate('credentials', new CredentialService({
+    providerFor: (target) => createProvider(target, {
+      masterKey: deps.keys,
+      timeoutMs: config.upstreamTimeoutMs,
+      allowCustomUpstreams: config.allowCustomUpstreams
+    }),
+    ...deps.credentialOptions
+  }))
+  installAuthentication(app, { callers, replay: deps.replay ?? new MemoryReplayGuard() })
   app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
   acceptJsonWithRawBody(app)
   // Paths outside every contract answer in the operator dialect; each contract plugin installs its own.
