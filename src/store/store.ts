@@ -25,6 +25,8 @@ export interface StoreOptions {
 }
 
 const KEY_CHECK = 'key_check'
+/** Any fixed number: serialises schema creation across instances (see openDb). */
+const SCHEMA_LOCK = 7_262_011_002
 const KEY_CHECK_PLAINTEXT = 'stsgate master key check'
 
 /**
@@ -106,7 +108,9 @@ async function openDb (options: StoreOptions): Promise<Db> {
   if (options.schema !== undefined) {
     const admin = await openPostgres(options.databaseUrl, { max: 1 })
     try {
-      await admin.exec(`create schema if not exists "${options.schema.replaceAll('"', '""')}"`)
+      // `create schema if not exists` races with itself (unique violation on pg_namespace) when
+      // instances start together; the lock queues them, and one multi-statement query is one transaction.
+      await admin.exec(`select pg_advisory_xact_lock(${SCHEMA_LOCK}); create schema if not exists "${options.schema.replaceAll('"', '""')}"`)
     } finally {
       await admin.close()
     }
