@@ -1,0 +1,102 @@
+import { isSafeTopicLevel, isUnder } from './topics.js'
+
+/** Backs DJI dock login; implemented by the app over the store. */
+export interface GatewayDirectory {
+  /**
+   * username = gateway sn; checks the password against the stored hash itself
+   * (constant time); returns the sns this login may use (own + registered
+   * sub-devices) or undefined.
+   */
+  verifyGateway (username: string, password: Buffer): Promise<{ projectId: string, sns: string[] } | undefined>
+  /**
+   * Service role (the operator's own server). Called for usernames of the form
+   * `service:{project_id}` with the whole username and the password (a project
+   * token); returns the project and a way to list its gateway sns now.
+   */
+  verifyService? (username: string, password: Buffer): Promise<{ projectId: string, sns: () => Promise<string[]> | string[] } | undefined>
+}
+
+/** Usernames with this prefix log in as the service role, never as a gateway. */
+export const SERVICE_USERNAME_PREFIX = 'service:'
+
+/*
+ * DJI Cloud API topic tree: a gateway talks on `thing/product/{sn}/…`
+ * (osd, state, services, events, requests and their `_reply`s) and
+ * `sys/product/{sn}/…` (status). specs/dji.md "Broker": a gateway may use
+ * exactly these, for its own sn and its registered sub-devices' sns.
+ */
+const ROOTS = ['thing/product/', 'sys/product/'] as const
+
+/** May a gateway whose login allows `sns` use this topic name or filter? */
+export function gatewayMayUse (sns: ReadonlySet<string>, topic: string): boolean {
+  const sn = snOf(topic)
+  return sn !== undefined && sns.has(sn) && isSafeTopicLevel(sn)
+}
+
+/** The sn level of a `thing/product/{sn}/…` or `sys/product/{sn}/…` topic, or undefined. */
+export function snOf (topic: string): string | undefined {
+  for (const root of ROOTS) {
+    if (!topic.startsWith(root)) continue
+    const end = topic.indexOf('/', root.length)
+    if (end < 0) return undefined
+    const sn = topic.slice(root.length, end)
+    return isUnder(topic, `${root}${sn}/`) ? sn : undefined
+  }
+  return undefined
+}
+
+/** How long the service role's sn list may be reused when filtering deliveries. */
+const SERVICE_SNS_TTL_MS = 30_000
+
+/**
+ * The service role: publish and subscribe under any of its project's gateway
+ * sns, exactly like a gateway that owns them all. It may also subscribe with
+ * `+` in the sn level (`thing/product/+/osd`) to follow every dock of the
+ * project; since such a filter also matches other projects' docks, each
+ * delivery is checked against a snapshot of the project's sns (refreshed at
+ * most every 30 s, and on every wildcard subscribe), because aedes'
+ * per-delivery hook (`authorizeForward`) is synchronous.
+ */
+export class ServiceSession {
+  #snapshot: ReadonlySet<string> = new Set()
+  #refreshedAt = -Infinity
+  #refreshing: Promise<void> | undefined
+
+  constructor (
+    readonly projectId: string,
+    private readonly listSns: () => Promise<string[]> | string[],
+    private readonly now: () => number,
+    private readonly onRefreshError: (err: unknown) => void
+  ) {}
+
+  async refresh (): Promise<ReadonlySet<string>> {
+    this.#refreshing ??= (async () => {
+      try {
+        this.#snapshot = new Set(await this.listSns())
+        this.#refreshedAt = this.now()
+      } finally {
+        this.#refreshing = undefined
+      }
+    })()
+    await this.#refreshing
+    return this.#snapshot
+  }
+
+  /** Publish to, or subscribe to, one exact sn's topics: checked against the current list. */
+  async mayUse (topic: string): Promise<boolean> {
+    return gatewayMayUse(await this.refresh(), topic)
+  }
+
+  /** A filter with `+` as its sn level, under one of the DJI roots. */
+  static isSnWildcard (filter: string): boolean {
+    return ROOTS.some(root => isUnder(filter, `${root}+/`))
+  }
+
+  /** Synchronous, for deliveries: judged on the snapshot, which is refreshed in the background when stale. */
+  mayReceive (topic: string): boolean {
+    if (this.now() - this.#refreshedAt > SERVICE_SNS_TTL_MS && this.#refreshing === undefined) {
+      this.refresh().catch(this.onRefreshError)
+    }
+    return gatewayMayUse(this.#snapshot, topic)
+  }
+}
