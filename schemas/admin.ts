@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { KeyPrefix, ProjectId, Timestamp } from './common.js'
+import { described, KeyPrefix, ProjectId, Timestamp } from './common.js'
 
 /**
  * The operator API under /admin/v1. Field names are fixed: operators' scripts
@@ -11,11 +11,21 @@ export const AdminError = Type.Object({
   message: Type.String({ description: 'What is wrong, naming the field; never a secret' })
 }, { title: 'AdminError' })
 
-const errors = (...statuses: number[]): Record<number, TSchema> =>
-  Object.fromEntries(statuses.map((s) => [s, AdminError]))
+const ADMIN_ERROR_CODES: Record<number, string> = {
+  400: 'Invalid input: validation (names the field), malformed_json, provider_not_bindable, upstream_endpoint_refused',
+  401: 'unauthenticated: missing or wrong admin token',
+  404: 'project_not_found, target_not_found, device_not_found, gateway_not_found, access_key_not_found, token_not_found, route_not_found',
+  405: 'method_not_allowed',
+  409: 'already_exists (device id, gateway sn, target name), prefix_taken (another project holds an overlapping prefix on the bucket), target_bound',
+  413: 'body_too_large (64 KiB)',
+  415: 'unsupported_media_type: the body must be application/json',
+  500: 'internal: details only in the server log',
+  503: 'store_unavailable'
+}
 
-/** Every admin operation can answer these. */
-export const adminErrors = (...more: number[]): Record<number, TSchema> => errors(400, 401, 500, 503, ...more)
+/** Every admin operation can answer 400, 401, 413, 415, 500 and 503; `more` adds the operation's own. */
+export const adminErrors = (...more: number[]): Record<number, TSchema> =>
+  Object.fromEntries([400, 401, 413, 415, 500, 503, ...more].map((status) => [status, described(AdminError, ADMIN_ERROR_CODES[status] ?? 'error')]))
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
 export const DeviceId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'At most 128 of [A-Za-z0-9_-] (IoTDA)' })
@@ -44,18 +54,18 @@ export const Project = Type.Object({
   instance_id: Type.Union([Type.String(), Type.Null()]),
   disabled: Type.Boolean(),
   created_at: Timestamp
-})
-export const ProjectList = Type.Object({ projects: Type.Array(Project) })
+}, { description: 'The project' })
+export const ProjectList = Type.Object({ projects: Type.Array(Project) }, { description: 'All projects' })
 
 // ---- access keys ----
 export const AccessKeyParams = Type.Object({ project_id: ProjectId, access_key_id: AccessKeyIdField })
 export const NewAccessKey = Type.Object({
   access_key_id: Type.String(),
   secret_access_key: Type.String({ description: 'Shown only in this response' })
-})
+}, { description: 'The new access key and its secret (shown only here)' })
 export const AccessKeyList = Type.Object({
   access_keys: Type.Array(Type.Object({ access_key_id: Type.String(), disabled: Type.Boolean(), created_at: Timestamp }))
-})
+}, { description: 'The project\'s access keys (ids only)' })
 
 // ---- tokens ----
 export const TokenParams = Type.Object({ project_id: ProjectId, token_id: Type.String({ pattern: '^[0-9a-f]{16}$' }) })
@@ -66,10 +76,10 @@ export const NewToken = Type.Object({
   token_id: Type.String(),
   token: Type.String({ description: 'Send as X-Auth-Token; shown only in this response' }),
   expires_at: Timestamp
-})
+}, { description: 'The new token (shown only here)' })
 export const TokenList = Type.Object({
   tokens: Type.Array(Type.Object({ token_id: Type.String(), expires_at: Timestamp, revoked: Type.Boolean(), created_at: Timestamp }))
-})
+}, { description: 'The project\'s tokens (ids and expiry only)' })
 
 // ---- targets ----
 export const AliyunUpstreamInput = Type.Object({
@@ -126,8 +136,8 @@ export const TargetView = Type.Object({
   duration_seconds: Type.Integer(),
   upstream: Type.Union([UpstreamView, Type.Null()]),
   created_at: Timestamp
-})
-export const TargetList = Type.Object({ targets: Type.Array(TargetView) })
+}, { description: 'The storage target, upstream secrets left out' })
+export const TargetList = Type.Object({ targets: Type.Array(TargetView) }, { description: 'The project\'s storage targets' })
 
 // ---- bindings ----
 export const PutBindingsBody = Type.Object({
@@ -137,7 +147,7 @@ export const PutBindingsBody = Type.Object({
 export const Bindings = Type.Object({
   edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.String() })),
   workspace: Type.Optional(Type.Object({ target_id: Type.String(), directory: Type.String() }))
-})
+}, { description: 'The project\'s contract bindings' })
 
 // ---- devices ----
 export const DeviceParams = Type.Object({ project_id: ProjectId, device_id: DeviceId })
@@ -149,11 +159,11 @@ export const CreateDeviceBody = Type.Object({
 export const NewDevice = Type.Object({
   device_id: Type.String(),
   secret: Type.String({ description: 'The primary secret; shown only in this response' })
-})
+}, { description: 'The device and its primary secret (shown only here)' })
 export const DeviceView = Type.Object({
   device_id: Type.String(), has_secondary_secret: Type.Boolean(), created_at: Timestamp, updated_at: Timestamp
-})
-export const DeviceList = Type.Object({ devices: Type.Array(DeviceView) })
+}, { description: 'The device (never its secrets)' })
+export const DeviceList = Type.Object({ devices: Type.Array(DeviceView) }, { description: 'The project\'s devices' })
 
 // ---- gateways ----
 export const GatewayParams = Type.Object({ project_id: ProjectId, sn: GatewaySn })
@@ -176,11 +186,11 @@ export const GatewayView = Type.Object({
   sub_devices: Type.Array(Type.String()),
   disabled: Type.Boolean(),
   created_at: Timestamp
-})
+}, { description: 'The dock' })
 export const NewGateway = Type.Composite([GatewayView, Type.Object({
   username: Type.String({ description: 'Broker login: the serial number' }),
   password: Type.String({ description: 'Broker login; shown only in this response' })
-})])
-export const GatewayList = Type.Object({ gateways: Type.Array(GatewayView) })
+})], { description: 'The dock and its broker login (password shown only here)' })
+export const GatewayList = Type.Object({ gateways: Type.Array(GatewayView) }, { description: 'The project\'s docks' })
 
 export type CreateTargetInput = Static<typeof CreateTargetBody>

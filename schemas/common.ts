@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type TSchema } from '@sinclair/typebox'
 
 /** Project ids look like Huawei's: 32 lowercase hex characters. */
 export const ProjectId = Type.String({ pattern: '^[0-9a-f]{32}$', description: 'Project id (32 lowercase hex characters)', examples: ['0f3a9c1e2b4d5f60718293a4b5c6d7e8'] })
@@ -13,3 +13,6 @@ export const KeyPrefix = Type.String({
   pattern: '^(?!.*(?:^|/)\\.{1,2}/)(?:[^/*?${}\\u0000-\\u001f\\u007f\\\\]+/)+$',
   description: 'Object key prefix ending in "/"; no * ? $ { }, control characters, "." or ".." or empty segments'
 })
+
+/** The same schema with a description: @fastify/swagger uses it as the response's description. */
+export const described = <T extends TSchema>(schema: T, description: string): T => ({ ...schema, description })

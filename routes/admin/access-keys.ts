@@ -28,7 +28,7 @@ const accessKeys: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/projects/:project_id/access-keys/:access_key_id', {
     schema: {
       ...adminDocs, summary: 'Disable an access key (takes effect at once on every instance)', params: AccessKeyParams,
-      response: { 204: Type.Null(), ...adminErrors(404) }
+      response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404) }
     }
   }, async (req, reply) => {
     await store.accessKeys.disable(req.params.project_id, req.params.access_key_id, ADMIN_ACTOR)

@@ -38,7 +38,7 @@ const devices: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => deviceView(await store.devices.get(req.params.project_id, req.params.device_id)))
 
   app.delete('/projects/:project_id/devices/:device_id', {
-    schema: { ...adminDocs, summary: 'Delete a device', params: DeviceParams, response: { 204: Type.Null(), ...adminErrors(404) } }
+    schema: { ...adminDocs, summary: 'Delete a device', params: DeviceParams, response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404) } }
   }, async (req, reply) => {
     await store.devices.delete(req.params.project_id, req.params.device_id, ADMIN_ACTOR)
     return reply.code(204).send(null)

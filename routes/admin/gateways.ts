@@ -52,7 +52,7 @@ const gateways: FastifyPluginAsyncTypebox = async (app) => {
   }, ADMIN_ACTOR)))
 
   app.delete('/projects/:project_id/gateways/:sn', {
-    schema: { ...adminDocs, summary: 'Delete a dock', params: GatewayParams, response: { 204: Type.Null(), ...adminErrors(404) } }
+    schema: { ...adminDocs, summary: 'Delete a dock', params: GatewayParams, response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404) } }
   }, async (req, reply) => {
     await store.gateways.delete(req.params.project_id, req.params.sn, ADMIN_ACTOR)
     return reply.code(204).send(null)

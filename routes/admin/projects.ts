@@ -36,7 +36,7 @@ const projects: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/projects/:project_id', {
     schema: {
       ...adminDocs, summary: 'Delete a project and everything in it', params: ProjectParams,
-      response: { 204: Type.Null(), ...adminErrors(404) }
+      response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404) }
     }
   }, async (req, reply) => {
     await store.projects.delete(req.params.project_id, ACTOR)

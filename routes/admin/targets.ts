@@ -91,7 +91,7 @@ const targets: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/projects/:project_id/targets/:target_id', {
     schema: {
       ...adminDocs, summary: 'Delete a storage target (409 while a binding or gateway uses it)', params: TargetParams,
-      response: { 204: Type.Null(), ...adminErrors(404, 409) }
+      response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404, 409) }
     }
   }, async (req, reply) => {
     await store.targets.delete(req.params.project_id, req.params.target_id, ADMIN_ACTOR)

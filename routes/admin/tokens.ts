@@ -28,7 +28,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/projects/:project_id/tokens/:token_id', {
-    schema: { ...adminDocs, summary: 'Revoke a token', params: TokenParams, response: { 204: Type.Null(), ...adminErrors(404) } }
+    schema: { ...adminDocs, summary: 'Revoke a token', params: TokenParams, response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404) } }
   }, async (req, reply) => {
     await store.tokens.revoke(req.params.project_id, req.params.token_id, ADMIN_ACTOR)
     return reply.code(204).send(null)
