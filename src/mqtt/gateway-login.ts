@@ -70,14 +70,15 @@ export class ServiceSession {
   ) {}
 
   async refresh (): Promise<ReadonlySet<string>> {
-    this.#refreshing ??= (async () => {
-      try {
+    if (this.#refreshing === undefined) {
+      const refreshing = (async () => {
         this.#snapshot = new Set(await this.listSns())
         this.#refreshedAt = this.now()
-      } finally {
-        this.#refreshing = undefined
-      }
-    })()
+      })()
+      this.#refreshing = refreshing
+      // Cleared after the assignment, so that a listSns that throws synchronously cannot leave a stale promise behind.
+      refreshing.finally(() => { this.#refreshing = undefined }).catch(() => {})
+    }
     await this.#refreshing
     return this.#snapshot
   }

@@ -67,3 +67,10 @@ t.test('close() ends live and half-open connections and frees the port', async (
   await again.close()
   c.end(true)
 })
+
+t.test('another listen failure names the address', async (t) => {
+  const err = await startEmbeddedBroker({
+    host: '192.0.2.1', port: 0, devices: fakeDevices(), gateways: fakeGateways(), requireTimestamp: false, logger: captureLogger()
+  }).then(() => undefined, (e: unknown) => e as Error)
+  t.match(err?.message, /embedded MQTT broker cannot listen on 192\.0\.2\.1:0/)
+})

@@ -2,7 +2,7 @@ import t from 'tap'
 import mqtt from 'mqtt'
 import { gatewayMayUse, snOf } from '../../src/mqtt/gateway-login.js'
 import { embeddedTransport } from '../../src/mqtt/transport.js'
-import { connect, inbox, sleep, startTestBroker } from './helpers.js'
+import { connect, fakeGateways, inbox, sleep, startTestBroker } from './helpers.js'
 
 const dock = (sn: string, password: string, clientId = `client-${sn}`) => ({ clientId, username: sn, password })
 
@@ -144,4 +144,24 @@ t.test('the service role follows all of its project\'s docks and no other projec
 t.test('without verifyService, service logins are refused', async (t) => {
   const b = await startTestBroker(t, { gateways: { verifyGateway: async () => undefined } })
   await t.rejects(mqtt.connectAsync(b.url, { clientId: 'svc', username: 'service:p1', password: 'p1-token', reconnectPeriod: 0, protocolVersion: 4 }), { code: 4 })
+})
+
+t.test('when the service role\'s sn list fails, its subscribes fail and its publishes are dropped; the next call retries', async (t) => {
+  let failing = true
+  const b = await startTestBroker(t, {
+    gateways: {
+      verifyGateway: fakeGateways().verifyGateway,
+      verifyService: async () => ({ projectId: 'p1', sns: () => { if (failing) throw new Error('store down'); return ['DOCK1'] } })
+    }
+  })
+  const svc = await connect(t, b.url, { clientId: 'svc', username: 'service:p1', password: 'any' })
+  await t.rejects(svc.subscribeAsync('thing/product/DOCK1/osd'), 'failure SUBACK')
+  await t.rejects(svc.subscribeAsync('thing/product/+/osd'), 'wildcard: failure SUBACK')
+  await svc.publishAsync('thing/product/DOCK1/services', 'x', { qos: 1 })
+  t.ok(svc.connected)
+  t.ok(b.logger.lines.some(l => l.msg === 'mqtt subscribe check failed'))
+  t.ok(b.logger.lines.some(l => l.msg === 'mqtt publish check failed'))
+  failing = false
+  const granted = await svc.subscribeAsync('thing/product/DOCK1/osd', { qos: 1 })
+  t.equal(granted[0]?.qos, 1, 'recovered once the list works again')
 })
