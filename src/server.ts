@@ -1,15 +1,28 @@
 import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { buildApp } from './app.js'
 import { resolveRuntimeSecrets } from './runtime-secrets.js'
 import { Store } from './store/store.js'
+import { startMqtt, type MqttMode, type MqttRuntime } from './mqtt/runtime.js'
 
 export interface RunningServer {
   app: FastifyInstance
   /** Base URL the HTTP API listens on. */
   url: string
+  mqtt: MqttRuntime
   close (): Promise<void>
+}
+
+/** STSGATE_MQTT_URL → client of that broker; else the embedded broker unless STSGATE_MQTT_PORT=0. */
+export async function mqttModeFrom (config: Config): Promise<MqttMode> {
+  if (config.mqtt.url !== undefined) return { mode: 'external', url: config.mqtt.url }
+  if (config.mqtt.port === 0) return { mode: 'off' }
+  const tls = config.tls === undefined
+    ? undefined
+    : { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
+  return { mode: 'embedded', host: config.mqtt.host, port: config.mqtt.port, requireTimestamp: config.mqtt.requireTimestamp, ...(tls === undefined ? {} : { tls }) }
 }
 
 /**
@@ -26,7 +39,6 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
   let app: FastifyInstance
   try {
     app = await buildApp({ config, store, keys: secrets.keys, adminToken: secrets.adminToken, logStream: options.logStream })
-    app.addHook('onClose', async () => { await store.close() })
   } catch (err) {
     await store.close()
     throw err
@@ -36,8 +48,22 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
     app.log.info({ path: join(config.dataDir, 'admin-token') }, 'the admin token is in this file')
   }
   app.log.info({ store: store.kind, master_key_id: secrets.keys.keyId }, 'store ready')
+  let mqtt: MqttRuntime
+  try {
+    mqtt = await startMqtt(await mqttModeFrom(config), { store, callers: app.callers, logger: app.log })
+  } catch (err) {
+    await app.close()
+    await store.close()
+    throw err
+  }
+  // After in-flight HTTP requests finish: MQTT first, then the store they both use.
+  app.addHook('onClose', async () => {
+    await mqtt.close()
+    await store.close()
+  })
+  if (mqtt.broker !== undefined) app.log.info({ host: config.mqtt.host, port: mqtt.broker.port, tls: config.tls !== undefined }, 'embedded MQTT broker listening')
   const url = await app.listen({ host: config.host, port: config.port })
-  return { app, url, close: () => app.close() }
+  return { app, url, mqtt, close: () => app.close() }
 }
 
 /** Closes on SIGTERM/SIGINT; a second signal exits at once. */

@@ -7,6 +7,8 @@ export interface StoreChange {
   kind: 'project' | 'access_key' | 'token' | 'target' | 'binding' | 'device' | 'gateway'
   id: string
   projectId: string
+  /** Close the subject's live MQTT connections on every instance (IoTDA force_disconnect). */
+  disconnect?: boolean
 }
 
 export interface StoreContext {

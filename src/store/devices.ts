@@ -50,7 +50,7 @@ export class Devices {
       const rows = await tx.query('delete from devices where id = $1 and project_id = $2 returning id', [deviceId, projectId])
       if (rows.length === 0) throw notFound('device_not_found', `device ${deviceId} does not exist in project ${projectId}`)
       await appendAudit(tx, { projectId, actor, action: 'device.delete', subject: deviceId })
-      await notifyChange(this.ctx, tx, { kind: 'device', id: deviceId, projectId })
+      await notifyChange(this.ctx, tx, { kind: 'device', id: deviceId, projectId, disconnect: true })
     })
   }
 
@@ -69,7 +69,7 @@ export class Devices {
         projectId, actor: audit.actor, action: 'device.reset_secret', subject: deviceId,
         detail: { secret_type: type, generated: audit.generated, force_disconnect: audit.forceDisconnect }
       })
-      await notifyChange(this.ctx, tx, { kind: 'device', id: deviceId, projectId })
+      await notifyChange(this.ctx, tx, { kind: 'device', id: deviceId, projectId, disconnect: audit.forceDisconnect })
     })
   }
 
