@@ -1,0 +1,98 @@
+import type { CallerDirectory } from '../auth/callers.js'
+import type { Store } from '../store/store.js'
+import { startEmbeddedBroker, type BrokerLogger, type EmbeddedBroker } from './broker.js'
+import type { DeviceDirectory } from './device-login.js'
+import { SERVICE_USERNAME_PREFIX, type GatewayDirectory } from './gateway-login.js'
+import type { LoginKind } from './sessions.js'
+import { embeddedTransport, externalTransport, type MqttTransport } from './transport.js'
+
+/** Where MQTT comes from: stsgate's own broker, an external one, or none. */
+export type MqttMode =
+  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean }
+  | { mode: 'external', url: string }
+  | { mode: 'off' }
+
+export interface MqttRuntime {
+  /** The embedded broker, when there is one. */
+  broker: EmbeddedBroker | undefined
+  /** For the server-side responders (DJI storage_config_get); undefined when MQTT is off. */
+  transport: MqttTransport | undefined
+  /** Closes a device's live connections on this instance; returns how many. */
+  disconnectDevice (deviceId: string): number
+  close (): Promise<void>
+}
+
+export interface MqttRuntimeDeps {
+  store: Store
+  callers: CallerDirectory
+  logger: BrokerLogger & { error (obj: object, msg: string): void }
+  onLogin?: (kind: LoginKind, accepted: boolean) => void
+  onPublishDropped?: (kind: LoginKind | 'unknown') => void
+}
+
+/**
+ * Starts MQTT as configured. Device and dock logins are checked against the
+ * store on every CONNECT (no cache: a reset secret or disabled dock is refused
+ * at once, on every instance). Store notifications close live sessions that
+ * must end: force_disconnect, deleted devices, disabled or deleted docks.
+ */
+export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise<MqttRuntime> {
+  const { store, callers, logger } = deps
+  if (mode.mode === 'off') {
+    return { broker: undefined, transport: undefined, disconnectDevice: () => 0, close: async () => {} }
+  }
+  if (mode.mode === 'external') {
+    const transport = await externalTransport(mode.url, {
+      shareGroup: 'stsgate',
+      onEvent: (event, detail) => logger.warn({ event, err: detail }, 'external MQTT broker')
+    })
+    return { broker: undefined, transport, disconnectDevice: () => 0, close: () => transport.close() }
+  }
+
+  const devices: DeviceDirectory = { findDevice: (deviceId) => store.devices.findForLogin(deviceId) }
+  const gateways: GatewayDirectory = {
+    verifyGateway: (sn, password) => store.gateways.verifyLogin(sn, password),
+    // The operator's server: username `service:{project_id}`, password a project token.
+    async verifyService (username, password) {
+      const projectId = username.slice(SERVICE_USERNAME_PREFIX.length)
+      try {
+        const caller = await callers.verifyToken(password.toString('utf8'))
+        if (caller.projectId !== projectId) return undefined
+      } catch {
+        return undefined
+      }
+      return { projectId, sns: async () => (await store.gateways.list(projectId)).map((g) => g.sn) }
+    }
+  }
+  const broker = await startEmbeddedBroker({
+    host: mode.host,
+    port: mode.port,
+    ...(mode.tls === undefined ? {} : { tls: mode.tls }),
+    devices,
+    gateways,
+    requireTimestamp: mode.requireTimestamp,
+    logger,
+    ...(deps.onLogin === undefined ? {} : { onLogin: deps.onLogin }),
+    ...(deps.onPublishDropped === undefined ? {} : { onPublishDropped: deps.onPublishDropped })
+  })
+  const stopListening = store.onChange((change) => {
+    if (change.kind === 'device' && change.disconnect === true) broker.disconnectDevice(change.id)
+    if (change.kind === 'gateway') {
+      // Disabled or deleted: its next login is refused anyway; end the live one now.
+      store.gateways.resolveForVend(change.id).then((found) => {
+        if (found === undefined || found.disabled) broker.disconnectGateway(change.id)
+      }, (err: unknown) => logger.error({ err }, 'could not check a changed gateway'))
+    }
+  })
+  const transport = embeddedTransport(broker.broker, (err, topic) => logger.error({ err, topic }, 'MQTT handler failed'))
+  return {
+    broker,
+    transport,
+    disconnectDevice: (deviceId) => broker.disconnectDevice(deviceId),
+    async close () {
+      stopListening()
+      await transport.close()
+      await broker.close()
+    }
+  }
+}
