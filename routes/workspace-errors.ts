@@ -1,0 +1,66 @@
+import { APIGW, HUAWEI_GATEWAY_CODES, huaweiErrorRenderer, type HuaweiCodeTable, type HuaweiErrorEntry } from './dialects/huawei.js'
+
+/**
+ * Workspace's error codes. `APIGW.*` are what Huawei API Gateway answers
+ * before the service runs (authentication, throttling, unknown API); `WKS.*`
+ * are the service's own, `WKS.00{status}{nnn}`. Codes are stable: add new
+ * ones, never renumber. The README (docs/workspace.md) and the OpenAPI
+ * document list them; the OpenAPI descriptions are generated from this table.
+ */
+const wks = (status: number, code: string, title: string): HuaweiErrorEntry => ({ status, code: `WKS.${code}`, title })
+
+export const WKS = {
+  invalidRequest: wks(400, '00400001', 'Invalid request'),
+  malformedBody: wks(400, '00400002', 'Malformed request body'),
+  invalidFileName: wks(400, '00400003', 'Invalid app_file_name'),
+  bodyTooLarge: wks(400, '00400004', 'Request body too large'),
+  requestTooLarge: wks(400, '00400005', 'Request URI or headers too large'),
+  projectMismatch: wks(403, '00403001', 'Access to this project is not allowed'),
+  notBound: wks(404, '00404001', 'The app warehouse is not configured for this project'),
+  projectNotFound: wks(404, '00404002', 'Project not found'),
+  notFound: wks(404, '00404000', 'No resources found'),
+  methodNotAllowed: wks(405, '00405001', 'The request method is not allowed'),
+  unsupportedMediaType: wks(415, '00415001', 'The request body must be application/json'),
+  upstreamThrottled: wks(429, '00429001', 'The storage credential service is throttling requests'),
+  internal: wks(500, '00500001', 'Internal service error'),
+  misconfigured: wks(500, '00500002', 'The app warehouse storage is misconfigured'),
+  upstreamUnavailable: wks(503, '00503001', 'The storage credential service is unavailable'),
+  storeUnavailable: wks(503, '00503002', 'Service unavailable')
+} as const
+
+export const WORKSPACE_ERRORS: HuaweiCodeTable = {
+  codes: {
+    ...HUAWEI_GATEWAY_CODES,
+    validation: WKS.invalidRequest,
+    bad_request: WKS.invalidRequest,
+    malformed_json: WKS.malformedBody,
+    invalid_object_name: WKS.invalidFileName,
+    body_too_large: WKS.bodyTooLarge,
+    request_too_large: WKS.requestTooLarge,
+    project_mismatch: WKS.projectMismatch,
+    workspace_not_bound: WKS.notBound,
+    project_not_found: WKS.projectNotFound,
+    method_not_allowed: WKS.methodNotAllowed,
+    unsupported_media_type: WKS.unsupportedMediaType,
+    mint_budget_exhausted: APIGW.throttled,
+    upstream_throttled: WKS.upstreamThrottled,
+    store_unavailable: WKS.storeUnavailable
+  },
+  kinds: {
+    invalid: WKS.invalidRequest,
+    unauthenticated: APIGW.authentication,
+    forbidden: APIGW.notAuthorized,
+    not_found: WKS.notFound,
+    // Nothing on this route conflicts; if something ever does, it is our bug.
+    conflict: WKS.internal,
+    throttled: APIGW.throttled,
+    unavailable: WKS.upstreamUnavailable,
+    misconfigured: WKS.misconfigured,
+    internal: WKS.internal
+  }
+}
+
+export const renderWorkspaceError = huaweiErrorRenderer(WORKSPACE_ERRORS)
+
+/** Every status the vendor page lists, plus 429. */
+export const WORKSPACE_ERROR_STATUSES = [400, 401, 403, 404, 405, 415, 429, 500, 503] as const

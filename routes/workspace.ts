@@ -1,0 +1,105 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { AuthorizeBody, AuthorizeParams, AuthorizeReply, type AuthorizeReplyType } from '../schemas/workspace.js'
+import type { VendedCredential } from '../src/credentials/service.js'
+import { describePolicy } from '../src/credentials/policy.js'
+import type { Scope } from '../src/credentials/scope.js'
+import { forbidden, invalid, notFound } from '../src/errors.js'
+import { huaweiErrorResponses } from './dialects/huawei.js'
+import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
+import { renderWorkspaceError, WORKSPACE_ERROR_STATUSES, WORKSPACE_ERRORS } from './workspace-errors.js'
+
+/**
+ * Huawei Workspace app-warehouse authorize (../shared/specs/workspace.md).
+ * Registered under the `/v1` prefix: unknown paths and methods there answer in
+ * this contract's dialect.
+ */
+const AUTHORIZE = '/:project_id/app-warehouse/action/authorize'
+const MAX_NAME_BYTES = 255
+const FORBIDDEN_CHARS = /[/\\*?${}]/u
+// C0, DEL, C1 and lone surrogates (a JSON "\ud800" escape parses into one).
+const CONTROL_OR_BROKEN = /[\p{Cc}\p{Cs}]/u
+
+/** The name becomes an object key and a policy resource: nothing in it may widen the grant (security.md rule 1). */
+export function checkAppFileName (name: string): void {
+  const reject = (why: string): never => { throw invalid('invalid_object_name', `app_file_name ${why}`) }
+  if (name.length === 0) reject('is empty')
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) reject(`is longer than ${MAX_NAME_BYTES} UTF-8 bytes`)
+  if (FORBIDDEN_CHARS.test(name)) reject('contains one of / \\ * ? $ { }')
+  if (CONTROL_OR_BROKEN.test(name)) reject('contains a control character')
+  if (name === '.' || name === '..') reject('is . or ..')
+}
+
+/** The target's endpoint as Workspace clients expect it: an https:// URL (an explicit scheme is kept). */
+export function serverEndPoint (endpoint: string): string {
+  const url = /^https?:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`
+  return url.replace(/\/+$/, '')
+}
+
+/** Huawei IAM's own form: UTC with six fractional digits. */
+export const huaweiExpiry = (at: Date): string => at.toISOString().replace(/Z$/, '000Z')
+
+function toAuthorizeReply (scope: Scope, directory: string, credential: VendedCredential): AuthorizeReplyType {
+  return {
+    server_end_point: serverEndPoint(scope.target.endpoint),
+    bucket_name: scope.target.bucket,
+    directory,
+    ak: credential.accessKeyId,
+    sk: credential.secret,
+    security_token: credential.securityToken,
+    policy: describePolicy(scope),
+    expires_at: huaweiExpiry(credential.expiresAt)
+  }
+}
+
+/**
+ * Callers are project-scoped: naming any other project — existing or not — is
+ * 403, so a caller cannot probe which project ids exist.
+ */
+async function requireOwnProject (req: FastifyRequest): Promise<void> {
+  const { project_id: projectId } = req.params as { project_id: string }
+  if (req.caller === null || req.caller.projectId !== projectId) {
+    throw forbidden('project_mismatch', 'the credentials do not belong to the project in the path')
+  }
+}
+
+const workspace: FastifyPluginAsyncTypebox = async (app) => {
+  useErrorDialect(app, renderWorkspaceError)
+  refuseOtherMethods(app, AUTHORIZE, ['POST'])
+
+  app.post(AUTHORIZE, {
+    schema: {
+      tags: ['workspace'],
+      summary: 'Obtain a temporary AK/SK to upload one installer to the app warehouse bucket',
+      description: 'Authenticate with an X-Auth-Token issued for the project, or a Huawei API Gateway AK/SK signature ' +
+        '(SDK-HMAC-SHA256 or derived V11-HMAC-SHA256, X-Sdk-Date within 15 minutes, each signature once). ' +
+        'The credential allows obs:object:putObject and obs:object:deleteObject on exactly {directory}{app_file_name}. ' +
+        'Errors are {error_code, error_msg}; the request id is in the X-Request-Id header.',
+      security: [{ authToken: [] }],
+      params: AuthorizeParams,
+      body: AuthorizeBody,
+      response: { 200: AuthorizeReply, ...huaweiErrorResponses(WORKSPACE_ERRORS, WORKSPACE_ERROR_STATUSES) }
+    },
+    // Authentication before schema validation: a stranger learns nothing about the body rules.
+    // (It needs the raw body, which the JSON parser has kept by then.)
+    preValidation: [app.authenticate.huawei, requireOwnProject]
+  }, async (req) => {
+    const name = req.body.app_file_name
+    checkAppFileName(name)
+    const projectId = req.params.project_id
+    const binding = await app.bindings.resolve(projectId, 'workspace')
+    if (binding === undefined) throw notFound('workspace_not_bound', 'no app warehouse storage is bound to this project')
+    const directory = `${binding.prefix}${name}`
+    const scope: Scope = {
+      target: binding.target,
+      resource: { kind: 'object', key: directory },
+      actions: ['put', 'delete'],
+      durationSeconds: binding.target.durationSeconds,
+      projectId
+    }
+    const credential = await app.credentials.vend(scope)
+    req.log.info({ project: projectId, target: binding.target.id, from_cache: credential.fromCache }, 'workspace credential vended')
+    return toAuthorizeReply(scope, directory, credential)
+  })
+}
+export default workspace
