@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { adminErrors, CreateDeviceBody, DeviceList, DeviceParams, DeviceView, NewDevice, ProjectParams } from '../../schemas/admin.js'
 import { generateDeviceSecret } from '../../src/devices/secret.js'
 import type { DeviceSummary } from '../../src/store/devices.js'
-import { ADMIN_ACTOR, adminDocs } from './common.js'
+import { absentBodyIsEmpty, ADMIN_ACTOR, adminDocs } from './common.js'
 
 const deviceView = (d: DeviceSummary) => ({
   device_id: d.deviceId, has_secondary_secret: d.hasSecondary, created_at: d.createdAt.toISOString(), updated_at: d.updatedAt.toISOString()
@@ -17,7 +17,8 @@ const devices: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       ...adminDocs, summary: 'Register a device (its primary secret is generated when absent and shown only here)',
       params: ProjectParams, body: Type.Optional(CreateDeviceBody), response: { 201: NewDevice, ...adminErrors(404, 409) }
-    }
+    },
+    preValidation: absentBodyIsEmpty
   }, async (req, reply) => {
     const secret = req.body?.secret ?? generateDeviceSecret()
     const { deviceId } = await store.devices.create(req.params.project_id, {

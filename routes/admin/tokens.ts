@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { adminErrors, CreateTokenBody, NewToken, ProjectParams, TokenList, TokenParams } from '../../schemas/admin.js'
-import { ADMIN_ACTOR, adminDocs } from './common.js'
+import { absentBodyIsEmpty, ADMIN_ACTOR, adminDocs } from './common.js'
 
 /** Project tokens: what Workspace and IoTDA callers send as X-Auth-Token. */
 const tokens: FastifyPluginAsyncTypebox = async (app) => {
@@ -11,7 +11,8 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       ...adminDocs, summary: 'Issue an X-Auth-Token (shown only here; stored hashed)', params: ProjectParams,
       body: Type.Optional(CreateTokenBody), response: { 201: NewToken, ...adminErrors(404) }
-    }
+    },
+    preValidation: absentBodyIsEmpty
   }, async (req, reply) => {
     const token = await store.tokens.create(req.params.project_id, req.body?.ttl_seconds ?? 86_400, ADMIN_ACTOR)
     return reply.code(201).send({ token_id: token.tokenId, token: token.token, expires_at: token.expiresAt.toISOString() })

@@ -57,7 +57,8 @@ export async function verifyAuditChain (db: Queryable, chain = ADMIN_CHAIN): Pro
   const rows = await db.query<{
     seq: string, chain: string, at: Date | string, project_id: string | null, actor: string,
     action: string, subject: string | null, detail: Record<string, unknown>, prev_hash: string, hash: string
-  }>('select seq::text as seq, chain, at, project_id, actor, action, subject, detail, prev_hash, hash from audit_events where chain = $1 order by seq', [chain])
+  }>('select seq::text as seq, chain, at, project_id, actor, action, subject, detail, prev_hash, hash from audit_events where chain = $1 order by audit_events.seq', [chain])
+  // Ordered by the bigint column, not the text alias: '10' sorts before '2'.
   let prevHash = GENESIS
   let lastSeq = '0'
   for (const r of rows) {

@@ -25,24 +25,19 @@ function nextChange (store: Store, kind: StoreChange['kind'], id: string): Promi
   })
 }
 
-t.test('PGlite: migrations apply once and a reopen on the same data dir finds nothing to do', async (t) => {
+t.test('PGlite: migrations apply once, a reopen finds nothing to do, and a wrong master key fails start-up', async (t) => {
   const dir = await tmpDir(t)
   const keys = testMasterKey()
   const first = await Store.open({ keys, dataDir: dir })
   await first.projects.create({ name: 'kept' }, ADMIN)
   await first.close()
   const second = await Store.open({ keys, dataDir: dir })
-  t.teardown(() => second.close())
   const migrations = await second.db.query<{ id: number }>('select id from schema_migrations')
   t.same(migrations.map((m) => Number(m.id)), [1], 'migration 1 recorded once')
   t.same((await second.projects.list()).map((p) => p.name), ['kept'], 'data survives the reopen')
-})
-
-t.test('PGlite: a wrong master key on reopen fails start-up with the key-check message', async (t) => {
-  const dir = await tmpDir(t)
-  const store = await Store.open({ keys: testMasterKey(), dataDir: dir })
-  await store.close()
-  await t.rejects(Store.open({ keys: testMasterKey(), dataDir: dir }), /STSGATE_MASTER_KEY does not match the key this store was created with/)
+  await second.close()
+  await t.rejects(Store.open({ keys: testMasterKey(), dataDir: dir }), /STSGATE_MASTER_KEY does not match the key this store was created with/,
+    'the key-check row refuses another key')
 })
 
 if (TEST_DATABASE_URL !== undefined) {
@@ -185,6 +180,13 @@ for (const kind of STORE_KINDS) {
     t.match(last.problem, /chain head does not match/)
   })
 
+  t.test(`${kind}: a chain of more than ten events verifies (sequence order is numeric, not textual)`, async (t) => {
+    const store = await openTestStore(t, kind)
+    const p = (await store.projects.create({ name: 'long' }, ADMIN)).projectId
+    for (let i = 0; i < 11; i++) await store.projects.update(p, { name: `name-${i}` }, ADMIN)
+    t.same(await store.verifyAudit(), { chain: 'admin', events: 12, ok: true })
+  })
+
   t.test(`${kind}: disable, revoke and reset send change notifications`, async (t) => {
     const store = await openTestStore(t, kind)
     const p = (await store.projects.create({ name: 'notify' }, ADMIN)).projectId
@@ -202,7 +204,7 @@ for (const kind of STORE_KINDS) {
 
     const reset = nextChange(store, 'device', 'dev-n')
     await store.devices.resetSecret(p, 'dev-n', 'SECONDARY', 'new-Secret-000003', { actor: ADMIN, generated: false, forceDisconnect: true })
-    t.same(await reset, { kind: 'device', id: 'dev-n', projectId: p }, 'device secret reset')
+    t.match(await reset, { kind: 'device', id: 'dev-n', projectId: p }, 'device secret reset')
 
     const projectDisabled = nextChange(store, 'project', p)
     await store.projects.update(p, { disabled: true }, ADMIN)
