@@ -157,7 +157,7 @@ for (const kind of STORE_KINDS) {
 
     t.test('every change lands in a verifiable audit chain without secrets', async (t) => {
       const verified = await app.store.verifyAudit()
-      t.equal(verified.ok, true, verified.problem)
+      t.equal(verified.ok, true, verified.problem ?? 'the chain verifies')
       t.ok(verified.events > 20)
       const audit = JSON.stringify(await app.store.db.query('select detail from audit_events'))
       t.notOk(audit.includes('UPSTREAM-secret'))
