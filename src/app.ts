@@ -135,6 +135,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(health)
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
+  await app.register(import('../routes/iotda.js'), { prefix: '/v5' })
   await app.register((await import('../routes/workspace.js')).default, { prefix: '/v1' })
   return app
 }
