@@ -17,6 +17,7 @@ import { BindingDirectory } from './credentials/bindings.js'
 import { installAuthentication } from '../routes/authenticate.js'
 import health from '../routes/health.js'
 import admin from '../routes/admin/index.js'
+import edas from '../routes/edas.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
 import { useErrorDialect } from '../routes/dialects/install.js'
 
@@ -137,6 +138,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
   await app.register(import('../routes/iotda.js'), { prefix: '/v5' })
   await app.register((await import('../routes/workspace.js')).default, { prefix: '/v1' })
+  await app.register(edas, { prefix: '/pop' })
   return app
 }
 
