@@ -6,12 +6,15 @@ import { buildApp } from './app.js'
 import { resolveRuntimeSecrets } from './runtime-secrets.js'
 import { Store } from './store/store.js'
 import { startMqtt, type MqttMode, type MqttRuntime } from './mqtt/runtime.js'
+import { startStorageConfigResponder, type StorageConfigResponder } from './mqtt/storage-config.js'
 
 export interface RunningServer {
   app: FastifyInstance
   /** Base URL the HTTP API listens on. */
   url: string
   mqtt: MqttRuntime
+  /** The DJI storage_config_get responder (its counters), when MQTT is on. */
+  storageConfig: StorageConfigResponder | undefined
   close (): Promise<void>
 }
 
@@ -49,8 +52,15 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
   }
   app.log.info({ store: store.kind, master_key_id: secrets.keys.keyId }, 'store ready')
   let mqtt: MqttRuntime
+  let responder: StorageConfigResponder | undefined
   try {
     mqtt = await startMqtt(await mqttModeFrom(config), { store, callers: app.callers, logger: app.log })
+    // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
+    if (mqtt.transport !== undefined) {
+      responder = await startStorageConfigResponder({
+        transport: mqtt.transport, gateways: store.gateways, credentials: app.credentials, config: config.dji, logger: app.log
+      }).catch(async (err: unknown) => { await mqtt.close(); throw err })
+    }
   } catch (err) {
     await app.close()
     await store.close()
@@ -58,12 +68,13 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
   }
   // After in-flight HTTP requests finish: MQTT first, then the store they both use.
   app.addHook('onClose', async () => {
+    await responder?.stop()
     await mqtt.close()
     await store.close()
   })
   if (mqtt.broker !== undefined) app.log.info({ host: config.mqtt.host, port: mqtt.broker.port, tls: config.tls !== undefined }, 'embedded MQTT broker listening')
   const url = await app.listen({ host: config.host, port: config.port })
-  return { app, url, mqtt, close: () => app.close() }
+  return { app, url, mqtt, storageConfig: responder, close: () => app.close() }
 }
 
 /** Closes on SIGTERM/SIGINT; a second signal exits at once. */
