@@ -106,8 +106,8 @@ export function openApi (endpoint: string, key: AccessKey, mode: 'v3' | 'v2', op
 export interface RawReply { status: number, headers: Record<string, string | string[] | undefined>, body: any }
 
 /** Sends exactly these headers (undici adds only host when absent, and content-length). */
-export async function send (endpoint: string, method: string, path: string, headers: Record<string, string>): Promise<RawReply> {
-  const res = await request(`${endpoint}${path}`, { method: method as 'GET', headers })
+export async function send (endpoint: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawReply> {
+  const res = await request(`${endpoint}${path}`, { method: method as 'GET', headers, ...(body === undefined ? {} : { body }) })
   const text = await res.body.text()
   return { status: res.statusCode, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) }
 }
