@@ -158,6 +158,9 @@ t.test('other methods are a POP 405 UnsupportedHTTPMethod whatever their body', 
     t.match(res.body, { Code: 'UnsupportedHTTPMethod', RequestId: res.headers['x-acs-request-id'] }, label)
   }
   t.equal((await send(endpoint, 'PATCH', PATH, {})).status, 405)
+  const huge = 'x'.repeat(70 * 1024)
+  const tooLarge = await send(endpoint, 'POST', PATH, { 'content-type': 'application/json', 'content-length': String(huge.length) }, huge)
+  t.match(tooLarge, { status: 400, body: { Code: 'InvalidParameter', Message: /too large/ } }, 'a body over the limit is refused before the method')
 })
 
 t.test('an unknown path under /pop is a POP 404 InvalidApi.NotFound', async (t) => {
