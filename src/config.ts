@@ -163,3 +163,24 @@ const HINTS: Partial<Record<Name, string>> = {
 function describe (name: Name, _schema: unknown): string {
   return `invalid value; expected ${HINTS[name] ?? 'a non-empty string'}`
 }
+
+/** What the admin CLI needs: where the server is, and where its admin token may be found. */
+export interface CliConfig {
+  /** STSGATE_URL; default http://127.0.0.1:3000. */
+  url: string
+  /** STSGATE_ADMIN_TOKEN, if set (otherwise the CLI reads `<dataDir>/admin-token`). */
+  adminToken: string | undefined
+  /** STSGATE_DATA_DIR; default ./data, as for `stsgate serve`. */
+  dataDir: string
+}
+
+/**
+ * The CLI's slice of the environment. Looser than loadConfig on purpose: a
+ * client must not refuse to run because a server-only variable is malformed.
+ */
+export function loadCliConfig (env: Record<string, string | undefined> = process.env): CliConfig {
+  const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name])
+  const url = value('STSGATE_URL') ?? 'http://127.0.0.1:3000'
+  if (!/^https?:\/\/[^\s/]+/.test(url)) throw new ConfigError(['STSGATE_URL: invalid value; expected an http:// or https:// URL'])
+  return { url: url.replace(/\/+$/, ''), adminToken: value('STSGATE_ADMIN_TOKEN'), dataDir: value('STSGATE_DATA_DIR') ?? './data' }
+}
