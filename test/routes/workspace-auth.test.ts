@@ -18,7 +18,7 @@ async function captureSdkRequest (t: Parameters<typeof startHarness>[0], w: Worl
   return raw
 }
 
-t.test('Workspace signatures', async (t) => {
+t.test('Workspace signatures and upstream failures', async (t) => {
   const w = await startWorld(t, { provider: 'huawei' })
   const host = `127.0.0.1:${w.port}`
 
@@ -69,63 +69,62 @@ t.test('Workspace signatures', async (t) => {
     t.equal(res.status, 401)
     t.equal(res.body.error_code, 'APIGW.0301')
   })
-})
 
-t.test('Workspace upstream failures (fake Huawei IAM)', async (t) => {
-  const w = await startWorld(t, { provider: 'huawei' })
-  const iam = w.iam!
-  const post = (name: string) => postJson(w, w.authorizePath(), { body: body(name), headers: { 'x-auth-token': w.token } })
-  t.teardown(() => iam.setMode('ok'))
+  t.test('upstream failures (fake Huawei IAM)', async (t) => {
+    const iam = w.iam!
+    const post = (name: string) => postJson(w, w.authorizePath(), { body: body(name), headers: { 'x-auth-token': w.token } })
+    t.teardown(() => iam.setMode('ok'))
 
-  t.test('503 when IAM fails and nothing is cached; a cached credential keeps being served', async (t) => {
-    t.equal((await post('cached-before-outage.exe')).status, 200)
-    iam.setMode('fail')
-    const res = await post('never-minted.exe')
-    t.equal(res.status, 503)
-    t.same(Object.keys(res.body).sort(), ['error_code', 'error_msg'])
-    t.equal(res.body.error_code, 'WKS.00503001')
-    t.match(res.body.error_msg, /^The storage credential service is unavailable: huawei STS is unavailable \(HTTP 500/)
-    t.match(res.headers.get('x-request-id'), /^[0-9a-f-]{36}$/)
-    t.equal((await post('cached-before-outage.exe')).status, 200, 'the cached credential still serves')
-    iam.setMode('ok')
-  })
+    t.test('503 when IAM fails and nothing is cached; a cached credential keeps being served', async (t) => {
+      t.equal((await post('cached-before-outage.exe')).status, 200)
+      iam.setMode('fail')
+      const res = await post('never-minted.exe')
+      t.equal(res.status, 503)
+      t.same(Object.keys(res.body).sort(), ['error_code', 'error_msg'])
+      t.equal(res.body.error_code, 'WKS.00503001')
+      t.match(res.body.error_msg, /^The storage credential service is unavailable: huawei STS is unavailable \(HTTP 500/)
+      t.match(res.headers.get('x-request-id'), /^[0-9a-f-]{36}$/)
+      t.equal((await post('cached-before-outage.exe')).status, 200, 'the cached credential still serves')
+      iam.setMode('ok')
+    })
 
-  t.test('503 when IAM answers garbage', async (t) => {
-    iam.setMode('garbage')
-    const res = await post('garbage.exe')
-    t.equal(res.status, 503)
-    t.equal(res.body.error_code, 'WKS.00503001')
-    iam.setMode('ok')
-  })
+    t.test('503 when IAM answers garbage', async (t) => {
+      iam.setMode('garbage')
+      const res = await post('garbage.exe')
+      t.equal(res.status, 503)
+      t.equal(res.body.error_code, 'WKS.00503001')
+      iam.setMode('ok')
+    })
 
-  t.test('429 when IAM throttles', async (t) => {
-    iam.setMode('throttle')
-    const res = await post('throttled.exe')
-    t.equal(res.status, 429)
-    t.equal(res.body.error_code, 'WKS.00429001')
-    iam.setMode('ok')
-  })
+    t.test('429 when IAM throttles', async (t) => {
+      iam.setMode('throttle')
+      const res = await post('throttled.exe')
+      t.equal(res.status, 429)
+      t.equal(res.body.error_code, 'WKS.00429001')
+      iam.setMode('ok')
+    })
 
-  t.test('500 (misconfigured target) when IAM denies the configured account', async (t) => {
-    iam.setMode('deny')
-    const res = await post('denied.exe')
-    t.equal(res.status, 500)
-    t.equal(res.body.error_code, 'WKS.00500002')
-    t.notMatch(JSON.stringify(res.body), /upstreamAccountSecret|HWUPSTREAMACCOUNTAK01/, 'no upstream key in the reply')
-    iam.setMode('ok')
-  })
+    t.test('500 (misconfigured target) when IAM denies the configured account', async (t) => {
+      iam.setMode('deny')
+      const res = await post('denied.exe')
+      t.equal(res.status, 500)
+      t.equal(res.body.error_code, 'WKS.00500002')
+      t.notMatch(JSON.stringify(res.body), /upstreamAccountSecret|HWUPSTREAMACCOUNTAK01/, 'no upstream key in the reply')
+      iam.setMode('ok')
+    })
 
-  t.test('the SDK sees the 503 as a ServerResponseException with code and request id', async (t) => {
-    iam.setMode('fail')
-    let err: any
-    try {
-      await workspaceClient(w, w, false).sendRequest(authorize(w.projectId, 'sdk-outage.exe'))
-    } catch (e) {
-      err = e
-    }
-    t.equal(err?.httpStatusCode, 503)
-    t.equal(err?.errorCode, 'WKS.00503001')
-    t.match(err?.requestId, /^[0-9a-f-]{36}$/)
-    iam.setMode('ok')
+    t.test('the SDK sees the 503 as a ServerResponseException with code and request id', async (t) => {
+      iam.setMode('fail')
+      let err: any
+      try {
+        await workspaceClient(w, w, false).sendRequest(authorize(w.projectId, 'sdk-outage.exe'))
+      } catch (e) {
+        err = e
+      }
+      t.equal(err?.httpStatusCode, 503)
+      t.equal(err?.errorCode, 'WKS.00503001')
+      t.match(err?.requestId, /^[0-9a-f-]{36}$/)
+      iam.setMode('ok')
+    })
   })
 })

@@ -1,11 +1,12 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { authorize, postJson, sdkFailure, startWorld, workspaceClient, type World } from './workspace-world.js'
 
 /**
  * Every error status on the vendor page, in the contract's dialect:
  * `{error_code, error_msg}` and nothing else, X-Request-Id in the header.
  */
-async function expectError (t: Tap.Test, res: Awaited<ReturnType<typeof postJson>>, status: number, code: string, msg?: RegExp): Promise<void> {
+async function expectError (t: Test, res: Awaited<ReturnType<typeof postJson>>, status: number, code: string, msg?: RegExp): Promise<void> {
   t.equal(res.status, status, `HTTP ${status}`)
   t.same(Object.keys(res.body ?? {}).sort(), ['error_code', 'error_msg'], 'the Huawei error body, nothing else')
   t.equal(res.body?.error_code, code)
@@ -14,7 +15,6 @@ async function expectError (t: Tap.Test, res: Awaited<ReturnType<typeof postJson
   t.match(res.headers.get('content-type'), /^application\/json/)
 }
 
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 const body = (name: unknown) => JSON.stringify({ app_file_name: name })
 

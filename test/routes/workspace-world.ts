@@ -26,6 +26,8 @@ export interface World extends Project {
   authorizePath: (projectId?: string) => string
   /** A second project (no binding), for isolation tests. */
   addProject: (name: string) => Promise<Project>
+  /** Binds Workspace for a project (a new target of the world's provider); resolves with the directory. */
+  bindWorkspace: (projectId: string, directory?: string) => Promise<string>
 }
 
 export interface WorldOptions {
@@ -56,10 +58,9 @@ export async function startWorld (t: Test, options: WorldOptions = {}): Promise<
     const token = await expectOk('POST', `/projects/${projectId}/tokens`, { ttl_seconds: 3600 })
     return { projectId, ak: key.access_key_id, sk: key.secret_access_key, token: token.token }
   }
-  const main = await addProject('workspace-main')
-  let directory = options.directory ?? `file/${main.projectId}/`
-  if (options.bind !== false) {
-    const target = await expectOk('POST', `/projects/${main.projectId}/targets`, {
+  /** A local or huawei target bound for Workspace; returns the binding's directory. */
+  const bindWorkspace = async (projectId: string, directory?: string): Promise<string> => {
+    const target = await expectOk('POST', `/projects/${projectId}/targets`, {
       name: 'app-warehouse',
       provider,
       bucket: BUCKET,
@@ -75,11 +76,13 @@ export async function startWorld (t: Test, options: WorldOptions = {}): Promise<
             }
           })
     })
-    const bindings = await expectOk('PUT', `/projects/${main.projectId}/bindings`, {
-      workspace: { target_id: target.target_id, ...(options.directory === undefined ? {} : { directory: options.directory }) }
+    const bindings = await expectOk('PUT', `/projects/${projectId}/bindings`, {
+      workspace: { target_id: target.target_id, ...(directory === undefined ? {} : { directory }) }
     })
-    directory = bindings.workspace.directory
+    return bindings.workspace.directory as string
   }
+  const main = await addProject('workspace-main')
+  const directory = options.bind === false ? `file/${main.projectId}/` : await bindWorkspace(main.projectId, options.directory)
   await test.app.listen({ port: 0, host: '127.0.0.1' })
   const address = test.app.server.address()
   if (address === null || typeof address === 'string') throw new Error('not listening')
@@ -91,7 +94,8 @@ export async function startWorld (t: Test, options: WorldOptions = {}): Promise<
     iam,
     directory,
     authorizePath: (projectId = main.projectId) => `/v1/${projectId}/app-warehouse/action/authorize`,
-    addProject
+    addProject,
+    bindWorkspace
   }
 }
 

@@ -1,11 +1,12 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { BUCKET, authorize, postJson, startWorld, workspaceClient, type World } from './workspace-world.js'
 
 /** The vendor page's 200 body, field for field (values vary per call). */
 const REPLY_FIELDS = ['ak', 'bucket_name', 'directory', 'expires_at', 'policy', 'security_token', 'server_end_point', 'sk']
 const SIX_DIGIT_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
 
-function checkVendorShape (t: Tap.Test, w: World, reply: Record<string, unknown>, name: string): void {
+function checkVendorShape (t: Test, w: World, reply: Record<string, unknown>, name: string): void {
   const { httpStatusCode: _status, ...body } = reply // the SDK adds httpStatusCode to what it parsed
   t.same(Object.keys(body).sort(), REPLY_FIELDS, 'exactly the vendor fields')
   t.equal(body.server_end_point, 'https://obs.cn-north-4.myhuaweicloud.com')
@@ -34,7 +35,6 @@ const upstreamPolicy = (w: World, name: string) => ({
   }]
 })
 
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('Workspace authorize through a huawei target (fake IAM)', async (t) => {
   const w = await startWorld(t, { provider: 'huawei' })
@@ -85,30 +85,30 @@ t.test('Workspace authorize through a huawei target (fake IAM)', async (t) => {
     const line = w.test.logs.find((l) => l.msg === 'workspace credential vended' && l.reqId === res.headers.get('x-request-id'))
     t.ok(line, 'vend logged with the request id')
   })
-})
 
-t.test('a binding with an explicit directory: the object is directory + name', async (t) => {
-  const w = await startWorld(t, { directory: 'apps/windows/' })
-  const reply = await workspaceClient(w, w, false).sendRequest(authorize(w.projectId, 'Postman.exe'))
-  t.equal(reply.directory, 'apps/windows/Postman.exe')
-  t.same((reply.policy as any).statement.resource, [`obs:*:*:object:${BUCKET}/apps/windows/Postman.exe`])
-})
+  t.test('a binding with an explicit directory: the object is directory + name', async (t) => {
+      const other = await w.addProject('custom-directory')
+      t.equal(await w.bindWorkspace(other.projectId, 'apps/windows/'), 'apps/windows/')
+    const reply = await workspaceClient(w, other, false).sendRequest(authorize(other.projectId, 'Postman.exe'))
+    t.equal(reply.directory, 'apps/windows/Postman.exe')
+    t.same((reply.policy as any).statement.resource, [`obs:*:*:object:${BUCKET}/apps/windows/Postman.exe`])
+  })
 
-t.test('the OpenAPI document describes the route and every error status with its codes', async (t) => {
-  const w = await startWorld(t, { bind: false })
-  const doc = w.test.app.swagger() as any
-  const path = doc.paths['/v1/{project_id}/app-warehouse/action/authorize']
-  t.same(Object.keys(path), ['post'], 'other methods answer 405 but are not documented as operations')
-  const op = path.post
-  t.same(op.tags, ['workspace'])
-  t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '404', '405', '415', '429', '500', '503'])
-  t.match(op.responses['401'].description, /APIGW\.0301/)
-  t.match(op.responses['403'].description, /APIGW\.0302.*WKS\.00403001/)
-  t.match(op.responses['400'].description, /WKS\.00400003 Invalid app_file_name/)
-  t.match(op.responses['404'].description, /WKS\.00404001/)
-  t.match(op.responses['429'].description, /APIGW\.0308/)
-  t.match(op.responses['503'].description, /WKS\.00503001/)
-  const ok = op.responses['200'].content['application/json'].schema
-  t.same(Object.keys(ok.properties).sort(), REPLY_FIELDS)
-  t.equal(ok.properties.policy.properties.statement.type, 'object', 'statement is an object')
+  t.test('the OpenAPI document describes the route and every error status with its codes', async (t) => {
+    const doc = w.test.app.swagger() as any
+    const path = doc.paths['/v1/{project_id}/app-warehouse/action/authorize']
+    t.same(Object.keys(path), ['post'], 'other methods answer 405 but are not documented as operations')
+    const op = path.post
+    t.same(op.tags, ['workspace'])
+    t.same(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '404', '405', '415', '429', '500', '503'])
+    t.match(op.responses['401'].description, /APIGW\.0301/)
+    t.match(op.responses['403'].description, /APIGW\.0302.*WKS\.00403001/)
+    t.match(op.responses['400'].description, /WKS\.00400003 Invalid app_file_name/)
+    t.match(op.responses['404'].description, /WKS\.00404001/)
+    t.match(op.responses['429'].description, /APIGW\.0308/)
+    t.match(op.responses['503'].description, /WKS\.00503001/)
+    const ok = op.responses['200'].content['application/json'].schema
+    t.same(Object.keys(ok.properties).sort(), REPLY_FIELDS)
+    t.equal(ok.properties.policy.properties.statement.type, 'object', 'statement is an object')
+  })
 })
