@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { PackageStorageCredentialReply, PackageStorageErrors } from '../schemas/edas.js'
 import type { ResolvedBinding } from '../src/credentials/bindings.js'
 import type { Scope, StorageAction } from '../src/credentials/scope.js'
@@ -95,14 +95,18 @@ const edas: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: PackageStorageCredentialReply, ...PackageStorageErrors }
     },
     preHandler: app.authenticate.aliyun
-  }, async (req) => {
-    const caller = req.caller
-    if (caller === null) throw new DomainError('internal', 'internal', 'the request reached the handler unauthenticated')
-    const binding = await app.bindings.resolve(caller.projectId, 'edas')
-    if (binding === undefined) throw notFound('package_storage_not_configured', 'no package storage is configured for this project')
-    const credential = await app.credentials.vend(packageScope(caller.projectId, binding))
-    req.log.info({ projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt }, 'package credential vended')
-    return toPackageStorageReply(req, binding, credential)
-  })
+  }, async (req) => await vendPackageCredential(app, req))
+}
+
+/** The authenticated caller's project → its EDAS binding → a credential in the EDAS shape. */
+export async function vendPackageCredential (app: FastifyInstance, req: FastifyRequest): Promise<PackageStorageCredentialReply> {
+  const caller = req.caller
+  // The aliyun preHandler always sets it; reaching here without one is our bug, not the caller's.
+  if (caller === null) throw new DomainError('internal', 'internal', 'the request reached the handler unauthenticated')
+  const binding = await app.bindings.resolve(caller.projectId, 'edas')
+  if (binding === undefined) throw notFound('package_storage_not_configured', 'no package storage is configured for this project')
+  const credential = await app.credentials.vend(packageScope(caller.projectId, binding))
+  req.log.info({ projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt }, 'package credential vended')
+  return toPackageStorageReply(req, binding, credential)
 }
 export default edas

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { startFakeAliyunSts } from '../fakes/aliyun-sts.js'
 import { renderPopError, popAnswer } from '../../routes/dialects/pop.js'
+import { vendPackageCredential } from '../../routes/edas.js'
 import { asDomainError } from '../../routes/dialects/fastify-failures.js'
 import { DomainError, type ErrorKind } from '../../src/errors.js'
 import {
@@ -252,4 +253,8 @@ t.test('the POP table: every code the route can meet, and a POP answer for any k
     t.ok(status >= 400 && code.length > 0, `${kind} has a POP answer`)
     if (status >= 500) t.ok(message !== undefined, `${kind}: a 5xx never shows the domain message`)
   }
+})
+
+t.test('a handler reached without an authenticated caller is an internal error, never a vend', async (t) => {
+  await t.rejects(vendPackageCredential(h.app, { caller: null } as any), { kind: 'internal', code: 'internal' })
 })
