@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { Test } from 'tap'
+import { throttled } from '../../src/errors.js'
 import { authorize, postJson, sdkFailure, startWorld, workspaceClient, type World } from './workspace-world.js'
 
 /**
@@ -130,6 +131,18 @@ t.test('Workspace errors (local target)', async (t) => {
   t.test('415: a body that is not JSON', async (t) => {
     await expectError(t, await post({ body: 'app_file_name=a.exe', headers: asCaller({ 'content-type': 'application/x-www-form-urlencoded' }) }), 415, 'WKS.00415001')
     await expectError(t, await post({ body: 'a.exe', headers: asCaller({ 'content-type': 'text/plain' }) }), 415, 'WKS.00415001')
+  })
+
+  t.test('400: a body over the 64 KiB limit', async (t) => {
+    await expectError(t, await post({ body: body('a'.repeat(70 * 1024)), headers: asCaller() }), 400, 'WKS.00400004')
+  })
+
+  t.test('429: the project is minting too fast (per-project budget)', async (t) => {
+    const credentials = w.test.app.credentials
+    const original = credentials.vend
+    credentials.vend = async () => { throw throttled('mint_budget_exhausted', 'this project is minting new credentials too fast; retry shortly') }
+    t.teardown(() => { credentials.vend = original })
+    await expectError(t, await post({ body: body('a.exe'), headers: asCaller() }), 429, 'APIGW.0308', /^The throttling threshold has been reached: /)
   })
 
   t.test('500: an internal failure says nothing but the code, and is logged with the request id', async (t) => {
