@@ -60,6 +60,11 @@ function closed (client: MqttClient, ms = 5000): Promise<boolean> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+t.test('the worked example in docs/iotda.md', async (t) => {
+  t.equal(devicePassword('3b93abcd_dc3c', '2019120219'), '55417e51f9cc11ba76a86b844fa0f8a0a5f5aa353cb733593dc513676352e1ba')
+  t.equal(hourStamp(Date.UTC(2019, 11, 2, 19, 42)), '2019120219')
+})
+
 for (const kind of STORE_KINDS) {
   t.test(`${kind}: device login across secret resets`, async (t) => {
     const app = await buildTestApp(t, { kind })
