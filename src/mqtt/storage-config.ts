@@ -156,9 +156,9 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
       credential = await credentials.vend(scope, { minRemainingSeconds })
     } catch (err) {
       const result = resultForError(err)
-      const code = isDomainError(err) ? err.code : undefined
-      if (result === RESULT.internal) logger.error({ ...log, err }, 'storage_config_get: vending failed')
-      else logger.warn({ ...log, result, code, message: err instanceof Error ? err.message : undefined }, 'storage_config_get: vending failed')
+      // Domain messages are safe to log (errors.ts); anything else is our bug and gets the stack.
+      if (isDomainError(err) && result !== RESULT.internal) logger.warn({ ...log, result, code: err.code, message: err.message }, 'storage_config_get: vending failed')
+      else logger.error({ ...log, err }, 'storage_config_get: vending failed')
       return failure(request, result)
     }
     const at = now()
