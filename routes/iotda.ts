@@ -57,7 +57,9 @@ const iotda: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Authenticate with an X-Auth-Token issued for the project, or a Huawei AK/SK signature ' +
         '(SDK-HMAC-SHA256, or derived V11-HMAC-SHA256 with service iotdm; X-Sdk-Date within 15 minutes, each signature once). ' +
         'The new secret is committed before the reply and takes effect on every instance at once; ' +
-        'the other secret type keeps working. Errors are {error_code, error_msg}; the request id is in the X-Request-Id header.',
+        'the other secret type keeps working. The body is optional although the document marks it required ' +
+        '(@fastify/swagger always does): absent or empty, the primary secret is reset to a generated one. ' +
+        'Errors are {error_code, error_msg}; the request id is in the X-Request-Id header.',
       security: [{ authToken: [] }],
       params: ResetSecretParams,
       querystring: ResetSecretQuery,
