@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyHttpOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyHttpOptions, type FastifyReply } from 'fastify'
 import type { Server } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
@@ -17,9 +17,10 @@ import { BindingDirectory } from './credentials/bindings.js'
 import { installAuthentication } from '../routes/authenticate.js'
 import health from '../routes/health.js'
 import admin from '../routes/admin/index.js'
-import edas from '../routes/edas.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
 import { useErrorDialect } from '../routes/dialects/install.js'
+import { asDomainError } from '../routes/dialects/fastify-failures.js'
+import { CONTRACTS, contractFor, renderErrorFor } from '../routes/contracts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -84,7 +85,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Failures before routing (bad URL encoding, an over-long path parameter) in the contract's own dialect.
+    frameworkErrors: (error, req, reply) => {
+      const { status, body } = renderErrorFor(req.url)(asDomainError(error), req)
+      req.log.info({ code: (error as { code?: string }).code }, 'request refused before routing')
+      for (const header of ['x-request-id', ...contractFor(req.url)?.requestIdHeaders ?? []]) reply.header(header, req.id)
+      void (reply as FastifyReply).code(status).type('application/json; charset=utf-8').send(body)
+    }
   }
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -136,9 +144,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(health)
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
-  await app.register(import('../routes/iotda.js'), { prefix: '/v5' })
-  await app.register((await import('../routes/workspace.js')).default, { prefix: '/v1' })
-  await app.register(edas, { prefix: '/pop' })
+  for (const contract of CONTRACTS) await app.register(contract.plugin, { prefix: contract.prefix })
   return app
 }
 

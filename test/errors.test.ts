@@ -59,12 +59,22 @@ t.test('Fastify failures in the admin dialect', async (t) => {
     assertDialect(t, await app.inject({ method: 'GET', url: '/admin/v1/nothing-here' }), 401, 'unauthenticated')
   })
 
-  // Fastify answers an over-long parameter (and a bad %-escape) from the router with its own
-  // {statusCode, error, message} before any handler runs; fixing it needs `frameworkErrors` in
-  // src/app.ts, dispatching to each contract's dialect by path (reported to the lead).
-  t.test('an over-long path parameter is our 400, not Fastify\'s 414', { todo: 'frameworkErrors not wired in src/app.ts' }, async (t) => {
-    const res = await app.inject({ method: 'GET', url: `/admin/v1/projects/${'a'.repeat(600)}`, headers: auth })
-    t.not(res.statusCode, 500)
-    t.notOk('statusCode' in JSON.parse(res.body))
+  // Failures before routing go through `frameworkErrors`, which picks the dialect by path.
+  t.test('an over-long path parameter is our 400, not Fastify\'s 414', async (t) => {
+    assertDialect(t, await app.inject({ method: 'GET', url: `/admin/v1/projects/${'a'.repeat(600)}`, headers: auth }), 400, 'request_too_large')
+  })
+
+  t.test('a malformed %-escape in the path is our 400, in each contract\'s dialect', async (t) => {
+    assertDialect(t, await app.inject({ method: 'GET', url: '/admin/v1/projects/%zz', headers: auth }), 400, 'bad_request')
+    const pop = await app.inject({ method: 'GET', url: '/pop/%zz' })
+    t.equal(pop.statusCode, 400)
+    t.equal(pop.json().Code, 'InvalidParameter')
+    t.equal(pop.headers['x-acs-request-id'], pop.json().RequestId)
+    const workspace = await app.inject({ method: 'POST', url: '/v1/%zz/app-warehouse/action/authorize' })
+    t.equal(workspace.statusCode, 400)
+    t.match(workspace.json(), { error_code: /^WKS\./ })
+    const iotda = await app.inject({ method: 'POST', url: `/v5/iot/${'0'.repeat(32)}/devices/${'d'.repeat(600)}/action?action_id=resetSecret` })
+    t.equal(iotda.statusCode, 400)
+    t.match(iotda.json(), { error_code: 'IOTDA.000006' })
   })
 })
