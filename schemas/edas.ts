@@ -33,7 +33,7 @@ export const PackageStorageCredentialReply = Type.Object({
   Message: Type.String({ examples: ['success'] }),
   RequestId: Type.String({ description: 'Also in the x-acs-request-id response header' }),
   Credential: PackageStorageCredential
-}, { title: 'GetPackageStorageCredentialResponse' })
+}, { title: 'GetPackageStorageCredentialResponse', description: 'A temporary OSS credential limited to KeyPrefix' })
 
 export type PackageStorageCredentialReply = Static<typeof PackageStorageCredentialReply>
 
