@@ -194,3 +194,16 @@ export const NewGateway = Type.Composite([GatewayView, Type.Object({
 export const GatewayList = Type.Object({ gateways: Type.Array(GatewayView) }, { description: 'The project\'s docks' })
 
 export type CreateTargetInput = Static<typeof CreateTargetBody>
+
+// ---- local credentials ----
+export const IntrospectBody = Type.Object({
+  access_key_id: Type.String({ minLength: 1, maxLength: 128 }),
+  security_token: Type.String({ minLength: 1, maxLength: 16_384 })
+}, { additionalProperties: false })
+export const Introspection = Type.Object({
+  active: Type.Boolean({ description: 'Minted by this deployment\'s local issuer for this access key, and not expired' }),
+  expires_at: Type.Optional(Timestamp),
+  policy: Type.Optional(Type.Unknown({ description: 'The session policy the credential was minted with (IAM dialect)' })),
+  project_id: Type.Optional(Type.String()),
+  target_id: Type.Optional(Type.String())
+}, { description: 'Whether a local credential is genuine and unexpired, and what it allows (nothing more when inactive)' })
