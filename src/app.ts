@@ -15,6 +15,8 @@ import { CredentialService, type CredentialServiceOptions } from './credentials/
 import { createProvider } from './providers/create-provider.js'
 import { BindingDirectory } from './credentials/bindings.js'
 import { installAuthentication } from '../routes/authenticate.js'
+import { Operations } from './operations/operations.js'
+import metrics, { observeRequests } from '../routes/metrics.js'
 import health from '../routes/health.js'
 import admin from '../routes/admin/index.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
@@ -30,6 +32,7 @@ declare module 'fastify' {
     credentials: CredentialService
     callers: CallerDirectory
     bindings: BindingDirectory
+    operations: Operations
   }
 }
 
@@ -102,7 +105,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const callers = new CallerDirectory(deps.store)
   app.decorate('callers', callers)
   app.decorate('bindings', new BindingDirectory(deps.store))
+  const operations = new Operations(deps.version ?? '0.1.0')
+  app.decorate('operations', operations)
   app.decorate('credentials', new CredentialService({
+    onUpstreamCall: operations.metrics.observeUpstream,
     providerFor: (target) => createProvider(target, {
       masterKey: deps.keys,
       timeoutMs: config.upstreamTimeoutMs,
@@ -110,6 +116,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     }),
     ...deps.credentialOptions
   }))
+  operations.metrics.collectCredentials(app.credentials)
+  observeRequests(app, operations.metrics)
   installAuthentication(app, { callers, replay: deps.replay ?? new MemoryReplayGuard() })
   app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
   acceptJsonWithRawBody(app)
@@ -143,6 +151,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(health)
+  await app.register(metrics, { adminToken: deps.adminToken })
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
   for (const contract of CONTRACTS) await app.register(contract.plugin, { prefix: contract.prefix })
   return app

@@ -54,13 +54,19 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
   let mqtt: MqttRuntime
   let responder: StorageConfigResponder | undefined
   try {
-    mqtt = await startMqtt(await mqttModeFrom(config), { store, callers: app.callers, logger: app.log })
+    const mode = await mqttModeFrom(config)
+    const { metrics } = app.operations
+    mqtt = await startMqtt(mode, { store, callers: app.callers, logger: app.log, onLogin: metrics.recordLogin, onPublishDropped: metrics.recordPublishDropped })
     // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
     if (mqtt.transport !== undefined) {
       responder = await startStorageConfigResponder({
         transport: mqtt.transport, gateways: store.gateways, credentials: app.credentials, config: config.dji, logger: app.log
       }).catch(async (err: unknown) => { await mqtt.close(); throw err })
     }
+    app.operations.attachMqtt(mode.mode, {
+      ...(mqtt.broker === undefined ? {} : { connections: mqtt.broker.connections }),
+      ...(responder === undefined ? {} : { storageConfig: responder.counters })
+    })
   } catch (err) {
     await app.close()
     await store.close()

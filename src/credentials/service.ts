@@ -38,6 +38,8 @@ export interface CredentialServiceOptions {
   mintsPerSecondPerProject?: number
   mintBurstPerProject?: number
   negativeTtlMs?: number
+  /** Each upstream mint's duration, for the latency metric (src/operations/metrics.ts). */
+  onUpstreamCall?: (provider: ProviderName, seconds: number, ok: boolean) => void
   /** Default minimum remaining lifetime; else min(300 s, duration/4). */
   minRemainingSeconds?: number
   /** How long before the minimum a read triggers a refresh; else min(300 s, duration/4). */
@@ -173,8 +175,11 @@ export class CredentialService {
     }
     const name = scope.target.provider
     this.counters.upstreamCalls[name]++
+    const started = performance.now()
+    const timed = (ok: boolean): void => this.#options.onUpstreamCall?.(name, (performance.now() - started) / 1000, ok)
     try {
       const minted = await this.#providerFor(scope.target).mint(scope, policy)
+        .then((m) => { timed(true); return m }, (err: unknown) => { timed(false); throw err })
       const credential: CachedCredential = { ...minted, policy }
       this.#lru.set(key, scope.projectId, credential)
       this.#negative.delete(key)
