@@ -105,7 +105,7 @@ export async function vendPackageCredential (app: FastifyInstance, req: FastifyR
   if (caller === null) throw new DomainError('internal', 'internal', 'the request reached the handler unauthenticated')
   const binding = await app.bindings.resolve(caller.projectId, 'edas')
   if (binding === undefined) throw notFound('package_storage_not_configured', 'no package storage is configured for this project')
-  const credential = await app.credentials.vend(packageScope(caller.projectId, binding))
+  const credential = await app.credentials.vend(packageScope(caller.projectId, binding), { principal: caller.principal, contract: 'edas' })
   req.log.info({ projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt }, 'package credential vended')
   return toPackageStorageReply(req, binding, credential)
 }

@@ -97,7 +97,7 @@ const workspace: FastifyPluginAsyncTypebox = async (app) => {
       durationSeconds: binding.target.durationSeconds,
       projectId
     }
-    const credential = await app.credentials.vend(scope)
+    const credential = await app.credentials.vend(scope, { principal: req.caller?.principal ?? 'unknown', contract: 'workspace' })
     req.log.info({ project: projectId, target: binding.target.id, from_cache: credential.fromCache }, 'workspace credential vended')
     return toAuthorizeReply(scope, directory, credential)
   })

@@ -14,6 +14,7 @@ import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js'
 import { CredentialService, type CredentialServiceOptions } from './credentials/service.js'
 import { createProvider } from './providers/create-provider.js'
 import { BindingDirectory } from './credentials/bindings.js'
+import { VendAuditLog } from './credentials/vend-audit.js'
 import { installAuthentication } from '../routes/authenticate.js'
 import { Operations } from './operations/operations.js'
 import metrics, { observeRequests } from '../routes/metrics.js'
@@ -33,6 +34,7 @@ declare module 'fastify' {
     callers: CallerDirectory
     bindings: BindingDirectory
     operations: Operations
+    vendAudit: VendAuditLog
   }
 }
 
@@ -48,6 +50,8 @@ export interface AppDeps {
   replay?: ReplayGuard
   /** Cache tuning and clock, for tests and benchmarks. */
   credentialOptions?: Partial<CredentialServiceOptions>
+  /** Names this instance's vend audit chain; a fresh UUID per start by default. */
+  instanceId?: string
 }
 
 /** Every field that may carry a secret, wherever it appears in a log object. */
@@ -105,10 +109,21 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const callers = new CallerDirectory(deps.store)
   app.decorate('callers', callers)
   app.decorate('bindings', new BindingDirectory(deps.store))
+  const vendAudit = new VendAuditLog(deps.store, { instanceId: deps.instanceId ?? randomUUID(), logger: app.log })
+  app.decorate('vendAudit', vendAudit)
+  // Registered first, so it runs before whoever closes the store: the last batch is written on shutdown.
+  app.addHook('onClose', async () => { await vendAudit.close() })
   const operations = new Operations(deps.version ?? '0.1.0')
   app.decorate('operations', operations)
   app.decorate('credentials', new CredentialService({
     onUpstreamCall: operations.metrics.observeUpstream,
+    onVend: (scope, credential, options) => vendAudit.record({
+      scope,
+      principal: options.principal ?? 'unknown',
+      contract: options.contract ?? 'unknown',
+      expiresAt: credential.expiresAt,
+      fromCache: credential.fromCache
+    }),
     providerFor: (target) => createProvider(target, {
       masterKey: deps.keys,
       timeoutMs: config.upstreamTimeoutMs,

@@ -27,6 +27,10 @@ export interface VendedCredential extends CachedCredential {
 export interface VendOptions {
   /** Serve only a credential with at least this many seconds left. */
   minRemainingSeconds?: number
+  /** For the vend audit log: who asked (`ak:<id>`, `token:<id>`, `gateway:<sn>`). */
+  principal?: string
+  /** For the vend audit log: which contract served it. */
+  contract?: string
 }
 
 export interface CredentialServiceOptions {
@@ -44,6 +48,8 @@ export interface CredentialServiceOptions {
   minRemainingSeconds?: number
   /** How long before the minimum a read triggers a refresh; else min(300 s, duration/4). */
   refreshWindowSeconds?: number
+  /** Told of every credential handed out (the vend audit log); must not throw or wait. */
+  onVend?: (scope: Scope, credential: VendedCredential, options: VendOptions) => void
 }
 
 export interface UpstreamState {
@@ -100,6 +106,12 @@ export class CredentialService {
   }
 
   async vend (scope: Scope, options: VendOptions = {}): Promise<VendedCredential> {
+    const credential = await this.#vend(scope, options)
+    this.#options.onVend?.(scope, credential, options)
+    return credential
+  }
+
+  async #vend (scope: Scope, options: VendOptions): Promise<VendedCredential> {
     const key = scopeKey(scope)
     const policy = renderPolicy(scope) // validates names before anything is cached or minted
     const minRemainingMs = this.#minRemainingMs(scope, options)

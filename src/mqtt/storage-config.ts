@@ -153,7 +153,7 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
     }
     let credential: VendedCredential
     try {
-      credential = await credentials.vend(scope, { minRemainingSeconds })
+      credential = await credentials.vend(scope, { minRemainingSeconds, principal: `gateway:${sn}`, contract: 'dji' })
     } catch (err) {
       const result = resultForError(err)
       // Domain messages are safe to log (errors.ts); anything else is our bug and gets the stack.

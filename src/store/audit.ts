@@ -14,35 +14,65 @@ export interface AuditEvent {
   action: string
   subject?: string | null
   detail?: Record<string, unknown>
+  /** When it happened; default now. Batched events keep their own time. */
+  at?: Date
 }
+
+/** Chains are `admin` and one `vend:<instance id>` per running instance. */
+export const vendChain = (instanceId: string): string => `vend:${instanceId}`
 
 export const ADMIN_CHAIN = 'admin'
 const GENESIS = '0'.repeat(64)
 
 export async function appendAudit (tx: Queryable, event: AuditEvent, chain = ADMIN_CHAIN): Promise<void> {
+  await appendAuditBatch(tx, [event], chain)
+}
+
+/**
+ * Appends events in order to one chain, inside the caller's transaction:
+ * one lock and one head update for the whole batch (vend events arrive in
+ * batches of up to thousands per flush).
+ */
+export async function appendAuditBatch (tx: Queryable, events: readonly AuditEvent[], chain = ADMIN_CHAIN): Promise<void> {
+  if (events.length === 0) return
   // Serialise writers of one chain across transactions and instances.
   await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`audit:${chain}`])
   const head = await tx.query<{ value: string }>('select value from meta where key = $1', [`audit_head:${chain}`])
-  const prevHash = head[0]?.value.split(':')[1] ?? GENESIS
-  const at = new Date().toISOString()
-  const row = {
-    chain,
-    at,
-    project_id: event.projectId ?? null,
-    actor: event.actor,
-    action: event.action,
-    subject: event.subject ?? null,
-    detail: event.detail ?? {}
+  let prevHash = head[0]?.value.split(':')[1] ?? GENESIS
+  let lastSeq = ''
+  for (const event of events) {
+    const at = (event.at ?? new Date()).toISOString()
+    const row = {
+      chain,
+      at,
+      project_id: event.projectId ?? null,
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject ?? null,
+      detail: event.detail ?? {}
+    }
+    const hash = chainHash(prevHash, row)
+    const inserted = await tx.query<{ seq: string }>(
+      `insert into audit_events (chain, at, project_id, actor, action, subject, detail, prev_hash, hash)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning seq::text as seq`,
+      [chain, at, row.project_id, row.actor, row.action, row.subject, JSON.stringify(row.detail), prevHash, hash])
+    prevHash = hash
+    lastSeq = inserted[0]?.seq ?? ''
   }
-  const hash = chainHash(prevHash, row)
-  const inserted = await tx.query<{ seq: string }>(
-    `insert into audit_events (chain, at, project_id, actor, action, subject, detail, prev_hash, hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning seq::text as seq`,
-    [chain, at, row.project_id, row.actor, row.action, row.subject, JSON.stringify(row.detail), prevHash, hash])
   await tx.query(
     `insert into meta (key, value) values ($1, $2)
      on conflict (key) do update set value = excluded.value`,
-    [`audit_head:${chain}`, `${inserted[0]?.seq}:${hash}`])
+    [`audit_head:${chain}`, `${lastSeq}:${prevHash}`])
+}
+
+/** Every chain that has events or a head (a chain emptied by deletion still has its head). */
+export async function listAuditChains (db: Queryable): Promise<string[]> {
+  const rows = await db.query<{ chain: string }>(
+    `select distinct chain from audit_events
+     union select substr(key, length('audit_head:') + 1) as chain from meta where key like 'audit_head:%'`)
+  const chains = rows.map((r) => r.chain).sort()
+  // The admin chain is always reported, first, even before the first admin change.
+  return [ADMIN_CHAIN, ...chains.filter((c) => c !== ADMIN_CHAIN)]
 }
 
 export interface AuditVerification {

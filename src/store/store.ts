@@ -1,6 +1,6 @@
 import type { MasterKey } from '../keys.js'
 import { AccessKeys } from './access-keys.js'
-import { verifyAuditChain, type AuditVerification } from './audit.js'
+import { appendAuditBatch, listAuditChains, verifyAuditChain, type AuditEvent, type AuditVerification } from './audit.js'
 import type { StoreChange, StoreContext } from './context.js'
 import type { Db } from './db.js'
 import { Devices } from './devices.js'
@@ -85,6 +85,18 @@ export class Store {
 
   verifyAudit (chain?: string): Promise<AuditVerification> {
     return verifyAuditChain(this.#ctx.db, chain)
+  }
+
+  /** Every chain (admin and each instance's vend chain), verified one by one. */
+  async verifyAllAudit (): Promise<AuditVerification[]> {
+    const results: AuditVerification[] = []
+    for (const chain of await listAuditChains(this.#ctx.db)) results.push(await verifyAuditChain(this.#ctx.db, chain))
+    return results
+  }
+
+  /** Appends a batch of events to one chain in one transaction (all or none). */
+  async appendAudit (chain: string, events: readonly AuditEvent[]): Promise<void> {
+    await this.#ctx.db.transaction((tx) => appendAuditBatch(tx, events, chain))
   }
 
   async close (): Promise<void> {

@@ -79,7 +79,7 @@ t.test('an aws target: provider aws, the scope and the minimum asked of the cach
   t.same(scope.actions, GATEWAY_ACTIONS)
   t.same(scope.resource, { kind: 'prefix', prefix: 'media/D1/' })
   t.equal(scope.durationSeconds, 3600)
-  t.same(options, { minRemainingSeconds: 600 }, 'margin 300 + the cache floor min(300, 3600/4)')
+  t.same(options, { minRemainingSeconds: 600, principal: 'gateway:D1', contract: 'dji' }, 'margin 300 + the cache floor min(300, 3600/4); the dock named for the vend audit')
   t.same(r.counters.results, { 0: 1 })
   t.notOk(JSON.stringify(logger.lines).includes('SK'), 'no secret in the logs')
 })

@@ -1,0 +1,141 @@
+import type { AuditEvent } from '../store/audit.js'
+import { vendChain } from '../store/audit.js'
+import type { Scope } from './scope.js'
+import { normalizeActions } from './scope.js'
+
+/**
+ * Vend events, batched (security.md rule 8): `record` only queues, so the hot
+ * path never waits on the store; a timer flushes the queue at least every
+ * `intervalMs` into this instance's own chain (`vend:<instance id>`), one
+ * transaction per batch, and `close` flushes what is left. A failed flush
+ * keeps the batch at the head of the queue and is retried on the next tick;
+ * the queue is bounded, and what overflows is dropped, counted and logged
+ * rather than growing memory without limit while the store is down.
+ */
+export interface VendRecord {
+  scope: Scope
+  /** Who asked: `ak:<id>`, `token:<id>`, `gateway:<sn>`. */
+  principal: string
+  /** `edas`, `workspace`, `dji`. */
+  contract: string
+  expiresAt: Date
+  fromCache: boolean
+}
+
+export interface VendAuditSink {
+  appendAudit (chain: string, events: readonly AuditEvent[]): Promise<void>
+}
+
+export interface VendAuditLogger {
+  warn (obj: object, msg: string): void
+  error (obj: object, msg: string): void
+}
+
+export interface VendAuditOptions {
+  instanceId: string
+  intervalMs?: number
+  /** Events held at most while the store does not answer. */
+  maxQueue?: number
+  /** Events per transaction. */
+  maxBatch?: number
+  logger?: VendAuditLogger
+  now?: () => number
+}
+
+export interface VendAuditCounters {
+  recorded: number
+  written: number
+  dropped: number
+  flushFailures: number
+}
+
+export class VendAuditLog {
+  readonly chain: string
+  readonly counters: VendAuditCounters = { recorded: 0, written: 0, dropped: 0, flushFailures: 0 }
+  readonly #sink: VendAuditSink
+  readonly #queue: AuditEvent[] = []
+  readonly #maxQueue: number
+  readonly #maxBatch: number
+  readonly #logger: VendAuditLogger | undefined
+  readonly #now: () => number
+  readonly #timer: NodeJS.Timeout
+  #flushing: Promise<void> | undefined
+  #closed = false
+  #lastDropLog = 0
+
+  constructor (sink: VendAuditSink, options: VendAuditOptions) {
+    this.chain = vendChain(options.instanceId)
+    this.#sink = sink
+    this.#maxQueue = options.maxQueue ?? 100_000
+    this.#maxBatch = options.maxBatch ?? 5_000
+    this.#logger = options.logger
+    this.#now = options.now ?? Date.now
+    this.#timer = setInterval(() => { void this.flush() }, options.intervalMs ?? 1_000)
+    // The audit timer alone must not keep a process alive.
+    this.#timer.unref()
+  }
+
+  get pending (): number { return this.#queue.length }
+
+  /** Queues one vend; never throws, never waits. Carries no secret, only what was granted. */
+  record (vend: VendRecord): void {
+    if (this.#queue.length >= this.#maxQueue) {
+      this.counters.dropped++
+      const now = this.#now()
+      // One line per ten seconds at most: an outage must not also flood the log.
+      if (now - this.#lastDropLog >= 10_000) {
+        this.#lastDropLog = now
+        this.#logger?.error({ dropped: this.counters.dropped, queued: this.#queue.length }, 'vend audit queue full: dropping vend events')
+      }
+      return
+    }
+    this.counters.recorded++
+    const { scope } = vend
+    this.#queue.push({
+      at: new Date(this.#now()),
+      projectId: scope.projectId,
+      actor: vend.principal,
+      action: 'credential.vend',
+      subject: scope.target.id,
+      detail: {
+        contract: vend.contract,
+        ...(scope.resource.kind === 'prefix' ? { prefix: scope.resource.prefix } : { object: scope.resource.key }),
+        actions: normalizeActions(scope.actions),
+        duration_seconds: scope.durationSeconds,
+        expires_at: vend.expiresAt.toISOString(),
+        from_cache: vend.fromCache
+      }
+    })
+  }
+
+  /** Writes everything queued so far (several batches if needed); resolves even when the store fails. */
+  flush (): Promise<void> {
+    // One flush at a time keeps the batches in order in the chain.
+    this.#flushing ??= this.#drain().finally(() => { this.#flushing = undefined })
+    return this.#flushing
+  }
+
+  /** Stops the timer and flushes; later events are still queued but only an explicit flush writes them. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#timer)
+    await this.#flushing
+    await this.flush()
+  }
+
+  async #drain (): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.slice(0, this.#maxBatch)
+      try {
+        await this.#sink.appendAudit(this.chain, batch)
+      } catch (err) {
+        this.counters.flushFailures++
+        this.#logger?.warn({ err, queued: this.#queue.length }, 'vend audit flush failed; retrying on the next tick')
+        return
+      }
+      this.#queue.splice(0, batch.length)
+      this.counters.written += batch.length
+    }
+  }
+}
