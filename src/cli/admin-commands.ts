@@ -6,6 +6,7 @@ import { CliError, createAdminClient } from './admin-client.js'
 import { verifyAdminAudit } from './audit-verify.js'
 import { COMMANDS, type Command, type Result } from './commands.js'
 import { printObject, printTable, type Output } from './output.js'
+import { statusCommand } from './status-command.js'
 
 export interface CliIo {
   stdout: Output
@@ -34,6 +35,7 @@ export async function runAdminCommand (command: string, args: string[], io: CliI
       return 0
     }
     if (command === 'audit') return await runAudit(args, io)
+    if (command === 'status') return await runCommand('status', undefined, statusCommand, args, io)
     const group = COMMANDS[command]
     if (group === undefined) throw new CliError(`unknown command ${command} (see stsgate help)`, 2)
     const [action, ...rest] = args
@@ -54,9 +56,9 @@ export async function runAdminCommand (command: string, args: string[], io: CliI
   }
 }
 
-async function runCommand (command: string, action: string, spec: Command, argv: string[], io: CliIo): Promise<number> {
+async function runCommand (command: string, action: string | undefined, spec: Command, argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { ...GLOBAL_OPTIONS, ...spec.options })
-  const usage = `stsgate ${command} ${action}${spec.args.map((a) => ` <${a}>`).join('')}`
+  const usage = `stsgate ${command}${action === undefined ? '' : ` ${action}`}${spec.args.map((a) => ` <${a}>`).join('')}`
   if (values.help === true) {
     io.stdout.write(`usage: ${usage}\n  ${spec.summary}\n`)
     return 0
@@ -118,6 +120,7 @@ function helpText (): string {
     'usage: stsgate <command> [options]',
     '',
     '  serve                                 run the service (configured by STSGATE_* variables)',
+    `  ${'status'.padEnd(38)}${statusCommand.summary}`,
     '  audit verify                          check the admin audit hash chain in the store (same config as serve)',
     '  help                                  this text'
   ]
