@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { verifyAliyunRequest } from '../src/auth/aliyun.js'
 import type { Caller, CallerDirectory } from '../src/auth/callers.js'
 import { isHuaweiSigned, verifyHuaweiRequest } from '../src/auth/huawei.js'
@@ -9,9 +9,9 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: {
       /** Huawei-style routes (Workspace, IoTDA): X-Auth-Token, or an APIG AK/SK signature (plain or derived). */
-      huawei: (req: FastifyRequest) => Promise<void>
+      huawei: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
       /** Alibaba-style routes (EDAS): ROA (`acs AK:sig`) or V3 (`ACS3-HMAC-SHA256`) signatures. */
-      aliyun: (req: FastifyRequest) => Promise<void>
+      aliyun: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
     }
   }
   interface FastifyRequest {
@@ -31,28 +31,36 @@ const signedRequest = (req: FastifyRequest) => ({
 })
 
 /** One preHandler per signature family, shared by every route of that family. */
-export function installAuthentication (app: FastifyInstance, deps: { callers: CallerDirectory, replay: ReplayGuard }): void {
+export function installAuthentication (app: FastifyInstance, deps: {
+  callers: CallerDirectory
+  replay: ReplayGuard
+  /** Runs once the caller is known (per-principal and per-project rate limits). */
+  afterAuthentication?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+}): void {
   const { callers, replay } = deps
+  const after = deps.afterAuthentication ?? (async () => {})
   const lookupKey = (id: string) => callers.lookupAccessKey(id)
   app.decorateRequest('caller', null)
   app.decorate('authenticate', {
-    async huawei (req) {
+    async huawei (req, reply) {
       const token = req.headers['x-auth-token']
       if (typeof token === 'string' && token.length > 0) {
         req.caller = await callers.verifyToken(token)
-        return
+        return await after(req, reply)
       }
       if (!isHuaweiSigned(req.headers)) {
         throw unauthenticated('credentials_missing', 'send an X-Auth-Token header or an AK/SK signature (Authorization: SDK-HMAC-SHA256 …)')
       }
       const verified = await verifyHuaweiRequest(signedRequest(req), { lookupKey, replay })
       req.caller = { projectId: verified.key.projectId, principal: `ak:${verified.accessKeyId}` }
+      await after(req, reply)
     },
-    async aliyun (req) {
+    async aliyun (req, reply) {
       const verified = await verifyAliyunRequest(signedRequest(req), { lookupKey, replay })
       // Checked after the signature, so only the key's holder learns it is disabled.
       if (verified.key.disabled) throw forbidden('access_key_inactive', 'the access key or its project is disabled')
       req.caller = { projectId: verified.key.projectId, principal: `ak:${verified.accessKeyId}` }
+      await after(req, reply)
     }
   })
 }

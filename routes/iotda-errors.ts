@@ -61,7 +61,11 @@ export const IOTDA_ERRORS: HuaweiCodeTable = {
     bad_request: IOTDA.badRequest,
     method_not_allowed: IOTDA.methodNotAllowed,
     route_not_found: APIGW.noSuchApi,
-    store_unavailable: IOTDA.unavailable
+    store_unavailable: IOTDA.unavailable,
+    // src/limits and the shared replay window
+    rate_limited: APIGW.throttled,
+    overloaded: IOTDA.unavailable,
+    replay_store_unavailable: IOTDA.unavailable
   },
   kinds: {
     invalid: IOTDA.invalidInput,

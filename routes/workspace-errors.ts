@@ -44,7 +44,11 @@ export const WORKSPACE_ERRORS: HuaweiCodeTable = {
     unsupported_media_type: WKS.unsupportedMediaType,
     mint_budget_exhausted: APIGW.throttled,
     upstream_throttled: WKS.upstreamThrottled,
-    store_unavailable: WKS.storeUnavailable
+    store_unavailable: WKS.storeUnavailable,
+    // src/limits and the shared replay window
+    rate_limited: APIGW.throttled,
+    overloaded: WKS.storeUnavailable,
+    replay_store_unavailable: WKS.storeUnavailable
   },
   kinds: {
     invalid: WKS.invalidRequest,

@@ -59,8 +59,8 @@ export const PackageStorageErrors = {
   404: popError('InvalidAccessKeyId.NotFound: unknown AccessKeyId; PackageStorage.NotConfigured: the project has no EDAS storage binding; ' +
     'InvalidApi.NotFound: no such API under /pop'),
   405: popError('UnsupportedHTTPMethod: only GET is supported'),
-  429: popError('Throttling.User: this project is minting credentials too fast, or the upstream STS is throttling; retry later'),
+  429: popError('Throttling.User: too many requests from this address, access key or project (see Retry-After), this project is minting credentials too fast, or the upstream STS is throttling; retry later'),
   500: popError('InternalError: unexpected failure (details only in the server log, under the RequestId); ' +
     'PackageStorage.Misconfigured: the project\'s storage target cannot issue this credential (operator configuration)'),
-  503: popError('ServiceUnavailable: the upstream STS is failing and no valid cached credential is left')
+  503: popError('ServiceUnavailable: the upstream STS is failing and no valid cached credential is left, or the instance is overloaded (see Retry-After)')
 } as const

@@ -11,6 +11,11 @@ import type { Store } from './store/store.js'
 import { acceptJsonWithRawBody } from './http-body.js'
 import { CallerDirectory } from './auth/callers.js'
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js'
+import { RedisReplayGuard } from './auth/redis-replay.js'
+import { closeRedis, openRedis } from './redis.js'
+import { installRateLimits } from './limits/rate-limits.js'
+import { defaultMaxHeapUsedBytes, installOverloadGuard } from './limits/overload.js'
+import type { Redis } from 'ioredis'
 import { CredentialService, type CredentialServiceOptions } from './credentials/service.js'
 import { createProvider } from './providers/create-provider.js'
 import { BindingDirectory } from './credentials/bindings.js'
@@ -46,8 +51,10 @@ export interface AppDeps {
   /** A pino destination (tests capture log lines through it). */
   logStream?: NodeJS.WritableStream
   version?: string
-  /** Shared replay window (Redis at scale); in memory by default. */
+  /** Shared replay window; by default Redis when STSGATE_REDIS_URL is set, else in memory. */
   replay?: ReplayGuard
+  /** A Redis client to use instead of opening one from STSGATE_REDIS_URL (the caller closes it). */
+  redis?: Redis
   /** Cache tuning and clock, for tests and benchmarks. */
   credentialOptions?: Partial<CredentialServiceOptions>
   /** Names this instance's vend audit chain; a fresh UUID per start by default. */
@@ -71,9 +78,15 @@ export const REDACTED_PATHS = [
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
   // HTTPS when configured; typed as the plain server since nothing here depends on the difference.
+  // Against slowloris: Node checks these timeouts only every connectionsCheckingInterval (30 s by default).
+  const serverOptions = {
+    headersTimeout: config.http.headersTimeoutMs,
+    maxHeaderSize: config.http.maxHeaderBytes,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.http.headersTimeoutMs / 2)))
+  }
   const tls = config.tls === undefined
-    ? {}
-    : { https: { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } }
+    ? { http: serverOptions }
+    : { https: { ...serverOptions, cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } }
   const options: FastifyHttpOptions<Server> = {
     ...tls,
     logger: {
@@ -88,8 +101,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 512 },
     bodyLimit: 64 * 1024,
     // Slow clients must not hold connections open (slowloris).
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    connectionTimeout: config.http.requestTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -133,8 +146,23 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   }))
   operations.metrics.collectCredentials(app.credentials)
   observeRequests(app, operations.metrics)
-  installAuthentication(app, { callers, replay: deps.replay ?? new MemoryReplayGuard() })
-  app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
+  // Every answer carries its request id headers, also a refusal before the contract's own hooks run (overload, rate limit).
+  app.addHook('onRequest', async (req, reply) => {
+    for (const header of ['x-request-id', ...contractFor(req.url)?.requestIdHeaders ?? []]) reply.header(header, req.id)
+  })
+  const redis = deps.redis ?? (config.redisUrl === undefined ? undefined : await openRedis({ url: config.redisUrl, logger: app.log }))
+  if (redis !== undefined && deps.redis === undefined) app.addHook('onClose', async () => { await closeRedis(redis) })
+  // Cheapest refusal first: under load, shed before doing anything else.
+  await installOverloadGuard(app, {
+    maxEventLoopDelayMs: config.overload.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.overload.maxHeapUsedBytes ?? defaultMaxHeapUsedBytes()
+  })
+  const limits = await installRateLimits(app, { ...config.rateLimits, redis, prefix: config.redisPrefix })
+  installAuthentication(app, {
+    callers,
+    replay: deps.replay ?? (redis === undefined ? new MemoryReplayGuard() : new RedisReplayGuard(redis, config.redisPrefix)),
+    afterAuthentication: limits.limitCaller
+  })
   acceptJsonWithRawBody(app)
   // Paths outside every contract answer in the operator dialect; each contract plugin installs its own.
   useErrorDialect(app, renderAdminError)

@@ -21,6 +21,18 @@ export interface Config {
   allowCustomUpstreams: boolean
   upstreamTimeoutMs: number
   redisUrl: string | undefined
+  /** Prefix of every Redis key stsgate writes, so deployments (and test runs) can share one Redis. */
+  redisPrefix: string
+  /** Requests per minute; 0 turns a limit off. */
+  rateLimits: { perAddress: number, perPrincipal: number, perProject: number }
+  overload: {
+    /** Mean event-loop delay (ms) above which requests get the contract's 503; 0 = not checked. */
+    maxEventLoopDelayMs: number
+    /** Heap use (bytes) above which requests get the 503; undefined = 90 % of V8's limit; 0 = not checked. */
+    maxHeapUsedBytes: number | undefined
+  }
+  /** Against slow and oversized clients. */
+  http: { headersTimeoutMs: number, requestTimeoutMs: number, maxHeaderBytes: number }
   mqtt: {
     /** Embedded broker port; 0 = no embedded broker. */
     port: number
@@ -47,6 +59,7 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+const PerMinute = Type.Integer({ minimum: 0, maximum: 10_000_000 })
 const Flag = Type.Union([Type.Literal('0'), Type.Literal('1'), Type.Literal('true'), Type.Literal('false')])
 
 /** Each variable: its schema, its default, and how the string becomes a value. */
@@ -64,6 +77,15 @@ const VARIABLES = {
   STSGATE_ALLOW_CUSTOM_UPSTREAMS: { schema: Flag, default: '0' },
   STSGATE_UPSTREAM_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 120000 }), default: '5000', parse: Number },
   STSGATE_REDIS_URL: { schema: Type.String({ pattern: '^rediss?://' }) },
+  STSGATE_REDIS_PREFIX: { schema: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), default: 'stsgate:' },
+  STSGATE_RATE_LIMIT_IP_PER_MINUTE: { schema: PerMinute, default: '600', parse: Number },
+  STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE: { schema: PerMinute, default: '6000', parse: Number },
+  STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE: { schema: PerMinute, default: '12000', parse: Number },
+  STSGATE_MAX_EVENT_LOOP_DELAY_MS: { schema: Type.Integer({ minimum: 0, maximum: 60000 }), default: '1000', parse: Number },
+  STSGATE_MAX_HEAP_USED_MB: { schema: Type.Integer({ minimum: 0, maximum: 1048576 }), parse: Number },
+  STSGATE_HEADERS_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 600000 }), default: '10000', parse: Number },
+  STSGATE_REQUEST_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 600000 }), default: '30000', parse: Number },
+  STSGATE_MAX_HEADER_BYTES: { schema: Type.Integer({ minimum: 1024, maximum: 1048576 }), default: '16384', parse: Number },
   STSGATE_MQTT_PORT: { schema: Port, default: '1883', parse: Number },
   STSGATE_MQTT_HOST: { schema: Type.String({ minLength: 1 }) },
   STSGATE_MQTT_URL: { schema: Type.String({ pattern: '^(mqtts?|wss?)://' }) },
@@ -102,12 +124,17 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (get('STSGATE_MASTER_KEY') === undefined) problems.push('STSGATE_MASTER_KEY: required when STSGATE_DATABASE_URL is set (every instance must use the same key)')
     if (get('STSGATE_ADMIN_TOKEN') === undefined) problems.push('STSGATE_ADMIN_TOKEN: required when STSGATE_DATABASE_URL is set (every instance must use the same token)')
   }
+  if (get<number>('STSGATE_HEADERS_TIMEOUT_MS') > get<number>('STSGATE_REQUEST_TIMEOUT_MS')) {
+    // Node refuses to start a server whose headers timeout exceeds its request timeout.
+    problems.push('STSGATE_HEADERS_TIMEOUT_MS: must not exceed STSGATE_REQUEST_TIMEOUT_MS')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   const masterKey = get<string | undefined>('STSGATE_MASTER_KEY')
   const cert = get<string | undefined>('STSGATE_TLS_CERT')
   const key = get<string | undefined>('STSGATE_TLS_KEY')
   const host = get<string>('STSGATE_HOST')
+  const heapMb = get<number | undefined>('STSGATE_MAX_HEAP_USED_MB')
   return {
     host,
     port: get('STSGATE_PORT'),
@@ -121,6 +148,21 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     allowCustomUpstreams: isOn(get('STSGATE_ALLOW_CUSTOM_UPSTREAMS')),
     upstreamTimeoutMs: get('STSGATE_UPSTREAM_TIMEOUT_MS'),
     redisUrl: get('STSGATE_REDIS_URL'),
+    redisPrefix: get('STSGATE_REDIS_PREFIX'),
+    rateLimits: {
+      perAddress: get('STSGATE_RATE_LIMIT_IP_PER_MINUTE'),
+      perPrincipal: get('STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE'),
+      perProject: get('STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE')
+    },
+    overload: {
+      maxEventLoopDelayMs: get('STSGATE_MAX_EVENT_LOOP_DELAY_MS'),
+      maxHeapUsedBytes: heapMb === undefined ? undefined : heapMb * 1024 * 1024
+    },
+    http: {
+      headersTimeoutMs: get('STSGATE_HEADERS_TIMEOUT_MS'),
+      requestTimeoutMs: get('STSGATE_REQUEST_TIMEOUT_MS'),
+      maxHeaderBytes: get('STSGATE_MAX_HEADER_BYTES')
+    },
     mqtt: {
       port: get('STSGATE_MQTT_PORT'),
       host: get<string | undefined>('STSGATE_MQTT_HOST') ?? host,
@@ -155,6 +197,15 @@ const HINTS: Partial<Record<Name, string>> = {
   STSGATE_MQTT_REQUIRE_TIMESTAMP: '0 or 1',
   STSGATE_UPSTREAM_TIMEOUT_MS: 'an integer from 100 to 120000 (milliseconds)',
   STSGATE_REDIS_URL: 'a redis:// or rediss:// URL',
+  STSGATE_REDIS_PREFIX: '1 to 64 of A-Z a-z 0-9 _ . : -',
+  STSGATE_RATE_LIMIT_IP_PER_MINUTE: 'an integer from 0 (off) to 10000000 (requests per minute)',
+  STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE: 'an integer from 0 (off) to 10000000 (requests per minute)',
+  STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE: 'an integer from 0 (off) to 10000000 (requests per minute)',
+  STSGATE_MAX_EVENT_LOOP_DELAY_MS: 'an integer from 0 (off) to 60000 (milliseconds)',
+  STSGATE_MAX_HEAP_USED_MB: 'an integer from 0 (off) to 1048576 (MiB)',
+  STSGATE_HEADERS_TIMEOUT_MS: 'an integer from 100 to 600000 (milliseconds)',
+  STSGATE_REQUEST_TIMEOUT_MS: 'an integer from 100 to 600000 (milliseconds)',
+  STSGATE_MAX_HEADER_BYTES: 'an integer from 1024 to 1048576 (bytes)',
   STSGATE_MQTT_URL: 'an mqtt://, mqtts://, ws:// or wss:// URL',
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: 'an integer from 0 to 3600 (seconds)',
   STSGATE_DJI_PREFIX_TEMPLATE: 'a key prefix containing {gateway_sn}, ending in /, without * ? $ { }'

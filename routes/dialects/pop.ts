@@ -35,6 +35,11 @@ const BY_CODE: Record<string, PopAnswer> = {
   // credential service: the per-project mint budget, and the upstream's own throttling
   mint_budget_exhausted: [429, 'Throttling.User'],
   upstream_throttled: [429, 'Throttling.User'],
+  // src/limits: the request rate of this address, access key or project; the instance is overloaded;
+  // the shared replay window (Redis) does not answer
+  rate_limited: [429, 'Throttling.User', 'Request was denied due to user flow control.'],
+  overloaded: UNAVAILABLE,
+  replay_store_unavailable: UNAVAILABLE,
   // The scope is built from the operator's binding, not from caller input: a policy the
   // renderer refuses is a configuration fault, not the caller's.
   invalid_object_name: MISCONFIGURED,

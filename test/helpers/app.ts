@@ -7,6 +7,19 @@ import type { MasterKey } from '../../src/keys.js'
 import type { Store } from '../../src/store/store.js'
 import { openTestStore, testMasterKey } from './store.js'
 
+/**
+ * Rate limits and load shedding off unless a test turns them on: a route test
+ * may send more than a minute's allowance from 127.0.0.1, and PGlite's start-up
+ * blocks the event loop long enough to trip the lag check on a busy CI machine.
+ * test/rate-limit.test.ts and test/overload.test.ts set their own.
+ */
+export const QUIET_LIMITS: Record<string, string> = {
+  STSGATE_RATE_LIMIT_IP_PER_MINUTE: '0',
+  STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE: '0',
+  STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE: '0',
+  STSGATE_MAX_EVENT_LOOP_DELAY_MS: '0'
+}
+
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789'
 
 export interface TestApp {
@@ -27,7 +40,7 @@ export interface TestApp {
  * overrides. `kind` picks PGlite or PostgreSQL (see STORE_KINDS).
  */
 export async function buildTestApp (t: Test, options: { env?: Record<string, string>, kind?: 'pglite' | 'postgres', store?: Store, keys?: MasterKey, credentialOptions?: AppDeps['credentialOptions'] } = {}): Promise<TestApp> {
-  const config = loadConfig({ STSGATE_LOG_LEVEL: 'info', STSGATE_MQTT_PORT: '0', ...options.env })
+  const config = loadConfig({ ...QUIET_LIMITS, STSGATE_LOG_LEVEL: 'info', STSGATE_MQTT_PORT: '0', ...options.env })
   const keys = options.keys ?? testMasterKey()
   const store = options.store ?? await openTestStore(t, options.kind, keys)
   const lines: string[] = []

@@ -1,0 +1,44 @@
+import { getHeapStatistics } from 'node:v8'
+import type { FastifyInstance } from 'fastify'
+import underPressure from '@fastify/under-pressure'
+import { unavailable } from '../errors.js'
+
+/**
+ * Load shedding (issue 10): when the event loop lags or the heap is nearly
+ * full, new requests are refused at once with the contract's own 503
+ * (`unavailable`/`overloaded`, Retry-After) instead of queueing until every
+ * caller times out. The measurements are sampled once a second by
+ * @fastify/under-pressure; each request only compares two numbers.
+ */
+export interface OverloadSettings {
+  /** Mean event-loop delay over the last sample, in ms; 0 = not checked. */
+  maxEventLoopDelayMs: number
+  /** Heap used, in bytes; 0 = not checked. */
+  maxHeapUsedBytes: number
+  /** How often the measurements are taken (default 1 s); tests shorten it. */
+  sampleIntervalMs?: number
+}
+
+/** The default heap ceiling: 90 % of what V8 will allow this process (it honours --max-old-space-size). */
+export const defaultMaxHeapUsedBytes = (): number => Math.floor(getHeapStatistics().heap_size_limit * 0.9)
+
+/** Seconds a refused caller is told to wait: about one sampling interval and then some. */
+const RETRY_AFTER_SECONDS = 5
+
+/** Liveness must not fail just because the process is busy: an orchestrator would restart a loaded but healthy instance. */
+const ALWAYS_ANSWERED = new Set(['/healthz'])
+
+export async function installOverloadGuard (app: FastifyInstance, settings: OverloadSettings): Promise<void> {
+  await app.register(underPressure, {
+    maxEventLoopDelay: settings.maxEventLoopDelayMs,
+    maxHeapUsedBytes: settings.maxHeapUsedBytes,
+    ...(settings.sampleIntervalMs === undefined ? {} : { sampleInterval: settings.sampleIntervalMs }),
+    // Rejecting the promise routes the refusal through the error handler of the
+    // route's context, so each contract answers in its own dialect.
+    pressureHandler: async (req, reply, type, value) => {
+      if (ALWAYS_ANSWERED.has(req.url)) return
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+      throw unavailable('overloaded', 'the service is overloaded; retry shortly', { type, value })
+    }
+  })
+}

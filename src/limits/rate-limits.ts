@@ -1,0 +1,135 @@
+import { createRequire } from 'node:module'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
+import type { Redis } from 'ioredis'
+import { throttled } from '../errors.js'
+
+/**
+ * Request rate limits (issue 10), counted per minute:
+ * - per client address, before authentication (every route but the health
+ *   probes): bounds what an unauthenticated caller can make us do — signature
+ *   checks, store look-ups, admin token comparisons. `req.ip` honours
+ *   STSGATE_TRUST_PROXY; IPv6 addresses count per /64, as one host gets a whole /64.
+ * - per verified principal (access key or token) and per project, after
+ *   authentication: one key may legitimately serve a fleet from many
+ *   addresses, so these are higher than the address limit and stop a leaked
+ *   key or a runaway client from exhausting the project's upstream budget.
+ * Counters live in Redis when STSGATE_REDIS_URL is set, so the limit holds
+ * across instances; otherwise in an in-process LRU (the fast default).
+ */
+export interface RateLimitSettings {
+  /** Requests per minute; 0 turns that limit off. */
+  perAddress: number
+  perPrincipal: number
+  perProject: number
+  redis?: Redis
+  /** Redis key prefix (STSGATE_REDIS_PREFIX). */
+  prefix: string
+}
+
+interface Counter { current: number, ttl: number }
+type CounterCallback = (err: Error | null, result?: Counter) => void
+interface CounterStore {
+  incr: (key: string, cb: CounterCallback, timeWindow: number, max: number) => void
+  read: (key: string, cb: CounterCallback, timeWindow: number, max: number) => void
+  child: (params: unknown) => CounterStore
+}
+type StoreCtor = new (continueExceeding: boolean, exponentialBackoff: boolean, ...rest: unknown[]) => CounterStore
+
+// The plugin's own stores (not in its type declarations): Redis (one Lua script per request, atomic) and LRU.
+const require = createRequire(import.meta.url)
+const RedisStore = require('@fastify/rate-limit/store/RedisStore') as StoreCtor
+const LocalStore = require('@fastify/rate-limit/store/LocalStore') as StoreCtor
+
+const WINDOW_MS = 60_000
+/** Distinct clients remembered per limiter; beyond this the least recent are forgotten. */
+const LOCAL_ENTRIES = 20_000
+
+/**
+ * Redis counters with the instance's own counters behind them. When Redis
+ * fails (down, or slower than the client's command timeout) the limit is
+ * still enforced, per instance: fail closed enough that no caller becomes
+ * unlimited, open enough that an outage of a shared cache does not take the
+ * credential service down with it. The replay guard, which protects a
+ * security property rather than capacity, fails closed instead.
+ */
+class SharedCounters implements CounterStore {
+  constructor (
+    private readonly shared: CounterStore,
+    private readonly local: CounterStore,
+    private readonly onFallback: (err: Error) => void
+  ) {}
+
+  incr (key: string, cb: CounterCallback, timeWindow: number, max: number): void {
+    this.shared.incr(key, (err, result) => {
+      if (err === null) return cb(null, result)
+      this.onFallback(err)
+      this.local.incr(key, cb, timeWindow, max)
+    }, timeWindow, max)
+  }
+
+  read (key: string, cb: CounterCallback, timeWindow: number, max: number): void {
+    this.shared.read(key, (err, result) => {
+      if (err === null) return cb(null, result)
+      this.local.read(key, cb, timeWindow, max)
+    }, timeWindow, max)
+  }
+
+  /** Each limiter gets its own local counters; the shared ones are told apart by key prefix. */
+  child (): CounterStore {
+    return new SharedCounters(this.shared, new LocalStore(false, false, LOCAL_ENTRIES), this.onFallback)
+  }
+}
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>
+
+export interface RateLimits {
+  /** Counts the request against its principal and its project; throws `throttled`/`rate_limited` over either. */
+  limitCaller: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+}
+
+const HEALTH_PROBES = new Set(['/healthz', '/readyz'])
+
+/** Registers the plugin (no global hook: we call the limiters where they belong) and the per-address hook. */
+export async function installRateLimits (app: FastifyInstance, settings: RateLimitSettings): Promise<RateLimits> {
+  let lastWarning = 0
+  const onFallback = (err: Error): void => {
+    // One line per ten seconds, not one per request, while Redis is away.
+    if (Date.now() - lastWarning < 10_000) return
+    lastWarning = Date.now()
+    app.log.warn({ err }, 'rate-limit counters in redis unavailable; counting per instance')
+  }
+  const redis = settings.redis
+  const store = redis === undefined
+    ? undefined
+    : class { constructor () { return new SharedCounters(new RedisStore(false, false, redis, `${settings.prefix}rate:`), new LocalStore(false, false, LOCAL_ENTRIES), onFallback) } }
+  await app.register(rateLimit, {
+    global: false,
+    timeWindow: WINDOW_MS,
+    cache: LOCAL_ENTRIES,
+    ...(store === undefined ? {} : { store: store as never })
+  })
+
+  const limiter = (max: number, key: (req: FastifyRequest) => string | undefined): ((req: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined => {
+    if (max <= 0) return undefined
+    const check: Limiter = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (req) => key(req) ?? '' })
+    return async (req, reply) => {
+      if (key(req) === undefined) return
+      const result = await check(req)
+      if (result.isAllowed || !result.isExceeded) return
+      reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)))
+      throw throttled('rate_limited', `too many requests; retry after ${Math.max(1, result.ttlInSeconds)} seconds`)
+    }
+  }
+
+  const byAddress = limiter(settings.perAddress, (req) => HEALTH_PROBES.has(req.url) ? undefined : `ip:${normalizeIP(req.ip)}`)
+  if (byAddress !== undefined) app.addHook('onRequest', byAddress)
+  const byPrincipal = limiter(settings.perPrincipal, (req) => req.caller === null ? undefined : `principal:${req.caller.principal}`)
+  const byProject = limiter(settings.perProject, (req) => req.caller === null ? undefined : `project:${req.caller.projectId}`)
+  return {
+    async limitCaller (req, reply) {
+      await byPrincipal?.(req, reply)
+      await byProject?.(req, reply)
+    }
+  }
+}
