@@ -1,14 +1,29 @@
-import { mkdir } from 'node:fs/promises'
+import { fork } from 'node:child_process'
+import { access, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import type { Db, Queryable } from './db.js'
+
+/**
+ * PGlite's settings. Its WASM heap never shrinks, so shared_buffers sizes the
+ * process for good: stsgate keeps a few thousand rows and serves its hot path
+ * from memory caches, so 8 MB is plenty (the default 128 MB would add ~150 MB RSS).
+ */
+export const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=8MB', 'max_connections=10'] }
+
+export interface PgliteOptions {
+  /** A data-directory dump (`dumpDataDir`) to start from instead of running initdb (tests). */
+  template?: Blob | File
+}
 
 /**
  * Embedded PostgreSQL (WASM) in the data directory: the zero-setup default.
  * `dataDir` undefined keeps everything in memory (tests).
  */
-export async function openPglite (dataDir?: string): Promise<Db> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const pg = await PGlite.create(dataDir)
+export async function openPglite (dataDir?: string, options: PgliteOptions = {}): Promise<Db> {
+  if (dataDir !== undefined) await initDataDir(dataDir)
+  const pg = await PGlite.create(dataDir, { ...PGLITE_OPTIONS, ...(options.template === undefined ? {} : { loadDataDir: options.template }) })
   const asQueryable = (q: Pick<PGlite, 'query'>): Queryable => ({
     async query<Row> (sql: string, params?: unknown[]) {
       return (await q.query<Row>(sql, params)).rows
@@ -25,4 +40,25 @@ export async function openPglite (dataDir?: string): Promise<Db> {
     },
     close: () => pg.close()
   }
+}
+
+/**
+ * initdb of a new data directory runs in a short-lived child process: it
+ * grows the WASM heap to ~600 MB, which a long-running server would
+ * otherwise keep for its whole life.
+ */
+async function initDataDir (dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  try {
+    await access(join(dataDir, 'PG_VERSION'))
+    return
+  } catch {}
+  // Under the test runner this module is TypeScript; its sibling then is too.
+  const self = fileURLToPath(import.meta.url)
+  const script = join(self, '..', `pglite-initdb${self.endsWith('.ts') ? '.ts' : '.js'}`)
+  await new Promise<void>((resolve, reject) => {
+    const child = fork(script, [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    child.once('error', reject)
+    child.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`initialising the embedded store in ${dataDir} failed (exit code ${code})`)))
+  })
 }

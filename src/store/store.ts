@@ -22,6 +22,8 @@ export interface StoreOptions {
   dataDir?: string
   /** PostgreSQL schema to work in (tests); created when missing. */
   schema?: string
+  /** PGlite in memory: start from this data-directory dump instead of running initdb (tests). */
+  pgliteTemplate?: Blob
 }
 
 const KEY_CHECK = 'key_check'
@@ -116,7 +118,9 @@ export class Store {
 }
 
 async function openDb (options: StoreOptions): Promise<Db> {
-  if (options.databaseUrl === undefined) return openPglite(options.dataDir)
+  if (options.databaseUrl === undefined) {
+    return openPglite(options.dataDir, options.pgliteTemplate === undefined ? {} : { template: options.pgliteTemplate })
+  }
   if (options.schema !== undefined) {
     const admin = await openPostgres(options.databaseUrl, { max: 1 })
     try {

@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { PGLITE_OPTIONS } from '../../src/store/pglite.js'
 import type { Test } from 'tap'
 import pg from 'pg'
 import { MasterKey } from '../../src/keys.js'
@@ -17,7 +22,7 @@ export const testMasterKey = (): MasterKey => new MasterKey(randomBytes(32))
 /** A fresh, empty store; on PostgreSQL in a schema of its own, dropped at teardown. */
 export async function openTestStore (t: Test, kind: 'pglite' | 'postgres' = 'pglite', keys: MasterKey = testMasterKey()): Promise<Store> {
   if (kind === 'pglite') {
-    const store = await Store.open({ keys })
+    const store = await Store.open({ keys, pgliteTemplate: await pgliteTemplate() })
     t.teardown(() => store.close())
     return store
   }
@@ -38,4 +43,31 @@ export async function testSchema (t: Test): Promise<{ schema: string, url: strin
     await client.end()
   })
   return { schema, url: TEST_DATABASE_URL }
+}
+
+let template: Promise<Blob> | undefined
+
+/**
+ * A freshly initdb'd PGlite data directory, as a dump: starting from it takes
+ * well under a second, where initdb takes several. Shared by every test
+ * process through a file in the temp directory, keyed by the PGlite version.
+ */
+export function pgliteTemplate (): Promise<Blob> {
+  template ??= (async () => {
+    const manifest = new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)
+    const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string }
+    const path = join(tmpdir(), `stsgate-pglite-template-${version}.tar`)
+    try {
+      return new Blob([await readFile(path)])
+    } catch {}
+    const db = await PGlite.create(undefined, PGLITE_OPTIONS)
+    const dump = await db.dumpDataDir('none')
+    await db.close()
+    // Write then rename: a concurrent test process never reads half a file.
+    const partial = `${path}.${process.pid}.partial`
+    await writeFile(partial, Buffer.from(await dump.arrayBuffer()))
+    await rename(partial, path)
+    return dump
+  })()
+  return template
 }
