@@ -40,7 +40,7 @@ export async function openPostgres (url: string, options: PostgresOptions = {}):
   const pool = new pg.Pool(config)
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
-  const listeners: pg.Client[] = []
+  const listeners: Listener[] = []
 
   const queryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
     async query<Row> (sql: string, params?: unknown[]) {
@@ -56,32 +56,82 @@ export async function openPostgres (url: string, options: PostgresOptions = {}):
     ...queryable(pool),
     async transaction (fn) {
       const client = await guarded(() => pool.connect())
+      let lost = false
       try {
-        await client.query('begin')
+        // A pooled client whose connection died while idle fails here first: that is 503, not 500.
+        await guarded(() => client.query('begin'))
         const result = await fn(queryable(client))
         await guarded(() => client.query('commit'))
         return result
       } catch (err) {
-        await client.query('rollback').catch(() => {})
+        lost = isConnectionError(err) || (err instanceof Error && isConnectionError(err.cause))
+        if (!lost) await client.query('rollback').catch(() => {})
         throw err
       } finally {
-        client.release()
+        // A client that lost its connection is discarded, not handed to the next caller.
+        client.release(lost)
       }
     },
     exec: (sql) => guarded(async () => { await pool.query(sql) }),
     async listen (channel, onPayload) {
-      // LISTEN needs a connection of its own that is never handed back to the pool.
-      const client = new pg.Client(config)
-      client.on('error', () => {})
-      await guarded(() => client.connect())
-      client.on('notification', (msg) => { if (msg.channel === channel) onPayload(msg.payload ?? '') })
-      await client.query(`listen ${quoteIdent(channel)}`)
-      listeners.push(client)
-      return async () => { await client.end().catch(() => {}) }
+      const listener = await listenWithReconnect(config, channel, onPayload)
+      listeners.push(listener)
+      return () => listener.stop()
     },
     async close () {
-      await Promise.all(listeners.map((c) => c.end().catch(() => {})))
+      await Promise.all(listeners.map((l) => l.stop()))
       await pool.end()
+    }
+  }
+}
+
+interface Listener { stop (): Promise<void> }
+
+const LISTEN_RETRY_FIRST_MS = 100
+const LISTEN_RETRY_MAX_MS = 5_000
+
+/**
+ * LISTEN needs a connection of its own that is never handed back to the pool.
+ * When it drops (server restart, network cut) it is re-opened with backoff and
+ * LISTEN re-issued, so cross-instance invalidation comes back without a
+ * restart; notifications sent while it was down are lost, which the callers'
+ * cache TTL bounds. The first connection fails loudly (start-up).
+ */
+async function listenWithReconnect (config: pg.ClientConfig, channel: string, onPayload: (payload: string) => void): Promise<Listener> {
+  let current: pg.Client | undefined
+  let stopped = false
+  let delay = LISTEN_RETRY_FIRST_MS
+  let timer: NodeJS.Timeout | undefined
+
+  const open = async (): Promise<void> => {
+    const client = new pg.Client(config)
+    client.on('error', () => {})
+    client.on('notification', (msg) => { if (msg.channel === channel) onPayload(msg.payload ?? '') })
+    try {
+      await guarded(() => client.connect())
+      await guarded(() => client.query(`listen ${quoteIdent(channel)}`))
+    } catch (err) {
+      await client.end().catch(() => {})
+      throw err
+    }
+    if (stopped) { await client.end().catch(() => {}); return }
+    current = client
+    delay = LISTEN_RETRY_FIRST_MS
+    client.on('end', () => { if (current === client && !stopped) retry() })
+  }
+  const retry = (): void => {
+    current = undefined
+    timer = setTimeout(() => { open().catch(() => { if (!stopped) retry() }) }, delay)
+    timer.unref()
+    delay = Math.min(delay * 2, LISTEN_RETRY_MAX_MS)
+  }
+
+  await open()
+  return {
+    async stop () {
+      stopped = true
+      clearTimeout(timer)
+      await current?.end().catch(() => {})
     }
   }
 }

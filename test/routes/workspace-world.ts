@@ -35,6 +35,8 @@ export interface WorldOptions {
   /** false: no Workspace binding. */
   bind?: boolean
   directory?: string
+  /** Extra environment for the app (e.g. STSGATE_UPSTREAM_TIMEOUT_MS in fault tests). */
+  env?: Record<string, string>
 }
 
 export async function startWorld (t: Test, options: WorldOptions = {}): Promise<World> {
@@ -45,7 +47,7 @@ export async function startWorld (t: Test, options: WorldOptions = {}): Promise<
     t.teardown(() => fake.close())
     iam = fake
   }
-  const test = await buildTestApp(t, { env: { STSGATE_ALLOW_CUSTOM_UPSTREAMS: '1', STSGATE_LOG_LEVEL: 'debug' } })
+  const test = await buildTestApp(t, { env: { STSGATE_ALLOW_CUSTOM_UPSTREAMS: '1', STSGATE_LOG_LEVEL: 'debug', ...options.env } })
   const expectOk = async (method: string, url: string, body?: unknown): Promise<any> => {
     const res = await test.admin(method, url, body)
     if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`)
