@@ -1,0 +1,86 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { openSync, closeSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { ChildMessage, MemorySample, ParentMessage } from './protocol.js'
+
+/** Node flags of every server child, baseline and stsgate alike. */
+export const SERVER_NODE_FLAGS = ['--expose-gc']
+
+export interface ServerChild {
+  mode: 'baseline' | 'stsgate'
+  url: string
+  pid: number
+  /** Every memory sample so far (one each 250 ms). */
+  samples: MemorySample[]
+  /** Peak RSS since the last resetPeak(). */
+  peakRss: number
+  resetPeak (): void
+  counters (): Promise<any>
+  /** Full GC in the child, then a memory sample. */
+  gcSample (): Promise<MemorySample>
+  stop (): Promise<void>
+}
+
+export interface StartOptions {
+  env: Record<string, string>
+  /** The child's stdout (its log) goes to this file. */
+  logFile: string
+  /** Write a V8 CPU profile into this directory on exit. */
+  cpuProfDir?: string
+}
+
+export async function startServerChild (mode: 'baseline' | 'stsgate', options: StartOptions): Promise<ServerChild> {
+  const log = openSync(options.logFile, 'w')
+  const execArgv = [...SERVER_NODE_FLAGS, ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`])]
+  const proc: ChildProcess = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [mode], {
+    execArgv,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', log, 'inherit', 'ipc']
+  })
+  closeSync(log)
+  let nextId = 1
+  const waiting = new Map<number, (message: ChildMessage) => void>()
+  const child: ServerChild = {
+    mode,
+    url: '',
+    pid: proc.pid ?? 0,
+    samples: [],
+    peakRss: 0,
+    resetPeak () { child.peakRss = 0 },
+    counters: () => ask({ type: 'counters', id: nextId++ }).then((m) => (m as { counters: unknown }).counters),
+    gcSample: () => ask({ type: 'gc', id: nextId++ }) as Promise<MemorySample>,
+    async stop () {
+      if (proc.exitCode !== null) return
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+      proc.send({ type: 'stop' } satisfies ParentMessage)
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+  function ask (message: ParentMessage & { id: number }): Promise<ChildMessage> {
+    return new Promise((resolve) => {
+      waiting.set(message.id, resolve)
+      proc.send(message)
+    })
+  }
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`${mode} server exited with ${String(code)} before it was ready (log: ${options.logFile})`)))
+    proc.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') {
+        child.url = message.url
+        resolve()
+      } else if (message.type === 'memory') {
+        if (message.id === undefined) child.samples.push(message)
+        child.peakRss = Math.max(child.peakRss, message.rss)
+      }
+      const id = (message as { id?: number }).id
+      if (id !== undefined) {
+        waiting.get(id)?.(message)
+        waiting.delete(id)
+      }
+    })
+  })
+  await ready
+  return child
+}

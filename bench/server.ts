@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Fastify from 'fastify'
+import { loadConfig } from '../src/config.js'
+import { startServer } from '../src/server.js'
+import type { ChildMessage, MemorySample, ParentMessage } from './protocol.js'
+
+/**
+ * The server under test, in a child process of its own so that the load
+ * generator never shares its event loop. Started by bench/run.ts as
+ *   node [--expose-gc] dist-bench/bench/server.js baseline|stsgate
+ * with the same node flags and log level for both modes. It reports
+ * process.memoryUsage() over IPC every 250 ms and answers counter and gc
+ * requests; 'stop' closes it.
+ *
+ * baseline: a bare Fastify 5 route (GET /baseline) answering BENCH_BASELINE_BODY,
+ * a JSON object the size of an EDAS reply, with the same logger level.
+ * stsgate:  startServer() on a fresh embedded store (PGlite) in a temporary
+ * directory, embedded MQTT broker on STSGATE_MQTT_PORT; configuration comes
+ * from the STSGATE_* environment the parent sets.
+ */
+
+const send = (message: ChildMessage): void => { if (process.connected) process.send?.(message) }
+const gc = (globalThis as { gc?: () => void }).gc
+
+function memory (): MemorySample {
+  const m = process.memoryUsage()
+  return { type: 'memory', at: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
+}
+
+async function startBaseline (): Promise<{ url: string, counters: () => unknown, close: () => Promise<void> }> {
+  const body = JSON.parse(process.env.BENCH_BASELINE_BODY ?? '{}') as Record<string, unknown>
+  const app = Fastify({ logger: { level: process.env.STSGATE_LOG_LEVEL ?? 'warn' } })
+  app.get('/baseline', async () => body)
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  return { url, counters: () => ({}), close: () => app.close() }
+}
+
+async function startStsgate (): Promise<{ url: string, counters: () => unknown, close: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'stsgate-bench-'))
+  const server = await startServer(loadConfig({ ...process.env, STSGATE_DATA_DIR: dir, STSGATE_HOST: '127.0.0.1', STSGATE_PORT: '0' }))
+  return {
+    url: server.url,
+    counters: () => ({ credentials: server.app.credentials.counters, storageConfig: server.storageConfig?.counters }),
+    close: async () => {
+      await server.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+const mode = process.argv[2]
+if (mode !== 'baseline' && mode !== 'stsgate') throw new Error('usage: server.js baseline|stsgate')
+const server = mode === 'baseline' ? await startBaseline() : await startStsgate()
+const sampler = setInterval(() => send(memory()), 250)
+process.on('message', (message: ParentMessage) => {
+  switch (message.type) {
+    case 'counters':
+      send({ type: 'counters', id: message.id, counters: server.counters() })
+      break
+    case 'gc':
+      // Twice: the first pass finalizes, the second frees what finalizers released.
+      gc?.()
+      gc?.()
+      send({ ...memory(), id: message.id })
+      break
+    case 'stop':
+      clearInterval(sampler)
+      server.close().finally(() => process.exit(0))
+      break
+  }
+})
+// The parent is gone (it failed or was killed): do not outlive it.
+process.once('disconnect', () => { clearInterval(sampler); server.close().finally(() => process.exit(0)) })
+send({ type: 'ready', url: server.url, pid: process.pid })

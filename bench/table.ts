@@ -1,0 +1,55 @@
+/** Prints bench/results.json as tables (stdout), with the issue's targets beside the figures. */
+
+const f0 = (n: number): string => Number.isFinite(n) ? n.toFixed(0) : '–'
+const f1 = (n: number): string => Number.isFinite(n) ? n.toFixed(1) : '–'
+const f2 = (n: number): string => Number.isFinite(n) ? n.toFixed(2) : '–'
+
+function table (head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
+}
+
+export function printTable (r: any): void {
+  const out: string[] = []
+  const m = r.machine
+  out.push(`Machine: ${m.os}, ${m.cpu} × ${m.cores}, ${m.memoryGb} GB, Node ${m.node}, ${m.date}`)
+  out.push(`Settings: ${r.settings.durationSeconds} s per run, ${r.settings.connections} connections, log level ${r.settings.logLevel}, server flags ${r.settings.serverNodeFlags.join(' ')}`)
+  out.push('')
+  out.push(table(
+    ['scenario', 'req/s', '× baseline', 'p50 ms', 'p99 ms', 'p99 @ ½ max (rate)', 'non-2xx'],
+    [
+      ['baseline (bare Fastify, mean of runs)', f0(r.baseline.requestsPerSecondMean), '1.00', f1(r.baseline.runs[0].p50Ms), f1(r.baseline.runs[0].p99Ms),
+        `${f1(r.baseline.half.p99Ms)} (${f0(r.baseline.half.targetRate)}/s)`, String(r.baseline.runs.reduce((s: number, x: any) => s + x.non2xx, 0))],
+      ...r.scenarios.map((s: any) => [s.name, f0(s.max.requestsPerSecond), f2(s.ratio), f1(s.max.p50Ms), f1(s.max.p99Ms),
+        s.half === undefined ? '–' : `${f1(s.half.p99Ms)} (${f0(s.half.targetRate)}/s)`, String(s.max.non2xx)])
+    ]))
+  out.push('targets: warm vend ≥ 0.90× baseline; p99 ≤ 10 ms at half of max throughput')
+  out.push('')
+  if (r.storms.length > 0) {
+    out.push(table(['cold-scope storm', 'scopes M', 'requests N', 'upstream calls', 'fake IAM calls', '200s', 'seconds'],
+      r.storms.map((s: any) => [`${s.projects} project(s)`, String(s.scopes), String(s.requests), String(s.upstreamCalls), String(s.fakeIamCalls), String(s.ok), f2(s.seconds)])))
+    out.push('target: upstream calls = M exactly')
+    out.push('')
+  }
+  if (r.mqtt !== null) {
+    out.push(table(['MQTT storage_config_get', 'docks', 'window', 'replies/s', 'p50 ms', 'p99 ms', 'failed'],
+      [['embedded broker, QoS 1', String(r.mqtt.docks), String(r.mqtt.window), f0(r.mqtt.repliesPerSecond), f1(r.mqtt.p50Ms), f1(r.mqtt.p99Ms), String(r.mqtt.failedReplies)]]))
+    out.push('target: ≥ 5,000 replies/s on 2 cores')
+    out.push('')
+  }
+  const mem = r.memory
+  const leak = mem.leak
+  out.push(table(['memory (server child)', 'RSS MB', 'heap used MB'], [
+    ['at start (after gc)', f1(mem.rssAtStartMb), '–'],
+    ['peak, warm scenarios', f1(mem.peakRssWarmPhaseMb), '–'],
+    ['after warm scenarios (gc)', f1(mem.rssAfterWarmPhaseMb), f1(mem.heapAfterWarmPhaseMb)],
+    ['peak, whole run', f1(mem.peakRssMb), '–'],
+    [`leak check: before (${leak.requests} requests at ${f0(leak.requestsPerSecond)}/s)`, f1(leak.before.rssMb), f1(leak.before.heapUsedMb)],
+    ['leak check: peak', f1(leak.peakRssMb), '–'],
+    ['leak check: after (gc, +2 s)', f1(leak.settled.rssMb), f1(leak.settled.heapUsedMb)],
+    [`growth per 1M requests${leak.extrapolated === true ? ' (extrapolated)' : ''}`, f1(leak.rssGrowthPerMillionMb), f1(leak.heapGrowthPerMillionMb)]
+  ]))
+  out.push('target: RSS ≤ 150 MB under load, flat after')
+  process.stdout.write(out.join('\n') + '\n')
+}
