@@ -15,6 +15,7 @@ import { RedisReplayGuard } from './auth/redis-replay.js'
 import { closeRedis, openRedis } from './redis.js'
 import { installRateLimits } from './limits/rate-limits.js'
 import { defaultMaxHeapUsedBytes, installOverloadGuard } from './limits/overload.js'
+import { answerClientError } from './limits/client-errors.js'
 import type { Redis } from 'ioredis'
 import { CredentialService, type CredentialServiceOptions } from './credentials/service.js'
 import { createProvider } from './providers/create-provider.js'
@@ -105,6 +106,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // Oversized headers and non-HTTP bytes, refused by Node before routing: in the contract's dialect.
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Failures before routing (bad URL encoding, an over-long path parameter) in the contract's own dialect.
     frameworkErrors: (error, req, reply) => {

@@ -25,20 +25,29 @@ export const defaultMaxHeapUsedBytes = (): number => Math.floor(getHeapStatistic
 /** Seconds a refused caller is told to wait: about one sampling interval and then some. */
 const RETRY_AFTER_SECONDS = 5
 
-/** Liveness must not fail just because the process is busy: an orchestrator would restart a loaded but healthy instance. */
-const ALWAYS_ANSWERED = new Set(['/healthz'])
+/*
+ * Liveness (/healthz) must not fail just because the process is busy: an
+ * orchestrator would restart a loaded but healthy instance. Readiness (/readyz)
+ * does fail, so that load balancers send traffic elsewhere.
+ */
 
 export async function installOverloadGuard (app: FastifyInstance, settings: OverloadSettings): Promise<void> {
   await app.register(underPressure, {
     maxEventLoopDelay: settings.maxEventLoopDelayMs,
     maxHeapUsedBytes: settings.maxHeapUsedBytes,
     ...(settings.sampleIntervalMs === undefined ? {} : { sampleInterval: settings.sampleIntervalMs }),
-    // Rejecting the promise routes the refusal through the error handler of the
+    // A rejected promise routes the refusal through the error handler of the
     // route's context, so each contract answers in its own dialect.
-    pressureHandler: async (req, reply, type, value) => {
-      if (ALWAYS_ANSWERED.has(req.url)) return
+    pressureHandler: (req, reply, type, value) => {
+      if (req.url === '/healthz') return undefined
       reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-      throw unavailable('overloaded', 'the service is overloaded; retry shortly', { type, value })
+      if (req.url === '/readyz') {
+        // Readiness has its own body ({status}). The plugin sends a returned value as
+        // the answer (its type says void, its code says otherwise: index.js handlePressure).
+        reply.code(503)
+        return { status: 'overloaded' } as unknown as undefined
+      }
+      return Promise.reject(unavailable('overloaded', 'the service is overloaded; retry shortly', { type, value }))
     }
   })
 }

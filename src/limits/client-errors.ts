@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
+import type { FastifyRequest } from 'fastify'
+import { DomainError } from '../errors.js'
+import { contractFor, renderErrorFor } from '../../routes/contracts.js'
+
+/**
+ * Requests Node refuses before Fastify sees them (Fastify's `clientErrorHandler`):
+ * headers over STSGATE_MAX_HEADER_BYTES, or bytes that are not HTTP. Node would
+ * answer a bare 431/400 and Fastify a `{error, message, statusCode}` body; we
+ * answer in the dialect of the contract whose path the request line names (the
+ * request line is in the bytes received so far), else the operator dialect.
+ * Timeouts (a client too slow with its headers or body: slowloris) get a bare
+ * 408 and the connection closed: no contract defines one, and the client has
+ * shown it is not reading anyway.
+ */
+export function answerClientError (err: Error & { code?: string, rawPacket?: unknown }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    return
+  }
+  const url = requestPath(err.rawPacket)
+  const domain = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new DomainError('invalid', 'request_too_large', 'the request headers are too large')
+    : new DomainError('invalid', 'bad_request', 'the request is malformed')
+  const id = randomUUID()
+  // The renderers read only the request id and host; there is no parsed request to give them.
+  const req = { id, hostname: 'stsgate', url, headers: {} } as unknown as FastifyRequest
+  const { status, body } = renderErrorFor(url)(domain, req)
+  const json = JSON.stringify(body)
+  const idHeaders = ['x-request-id', ...contractFor(url)?.requestIdHeaders ?? []].map((h) => `${h}: ${id}\r\n`).join('')
+  socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Error'}\r\nConnection: close\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${idHeaders}\r\n${json}`)
+}
+
+/** `GET /pop/v5/… HTTP/1.1` → `/pop/v5/…`; '' when the request line is not there (or is itself the overflow). */
+function requestPath (raw: unknown): string {
+  // Node gives a Buffer (Fastify's type says otherwise).
+  if (!Buffer.isBuffer(raw)) return ''
+  const line = /^[A-Z]{3,10} (\/\S*) HTTP\/1\.[01]\r?\n/.exec(raw.toString('latin1', 0, Math.min(raw.length, 8192)))
+  return line?.[1] ?? ''
+}
