@@ -6,6 +6,7 @@ import { buildApp } from './app.js'
 import { resolveRuntimeSecrets } from './runtime-secrets.js'
 import { Store } from './store/store.js'
 import { startMqtt, type MqttMode, type MqttRuntime } from './mqtt/runtime.js'
+import { GatewayVendDirectory } from './mqtt/gateway-vend-directory.js'
 import { startStorageConfigResponder, type StorageConfigResponder } from './mqtt/storage-config.js'
 
 export interface RunningServer {
@@ -60,7 +61,7 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
     // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
     if (mqtt.transport !== undefined) {
       responder = await startStorageConfigResponder({
-        transport: mqtt.transport, gateways: store.gateways, credentials: app.credentials, config: config.dji, logger: app.log
+        transport: mqtt.transport, gateways: new GatewayVendDirectory(store), credentials: app.credentials, config: config.dji, logger: app.log
       }).catch(async (err: unknown) => { await mqtt.close(); throw err })
     }
     app.operations.attachMqtt(mode.mode, {
