@@ -133,8 +133,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('operations', operations)
   app.decorate('credentials', new CredentialService({
     onUpstreamCall: operations.metrics.observeUpstream,
-    onVend: (scope, credential, options) => vendAudit.record({
+    onVend: (scope, credential, options, scopeKey) => vendAudit.record({
       scope,
+      scopeKey,
       principal: options.principal ?? 'unknown',
       contract: options.contract ?? 'unknown',
       expiresAt: credential.expiresAt,

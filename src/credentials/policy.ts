@@ -146,7 +146,24 @@ export interface PolicyDescription {
   statement: { effect: 'Allow', action: string[], resource: string[] }
 }
 
+/** Descriptions are asked for on every Workspace call; a few thousand distinct ones cover any live set. */
+const DESCRIPTIONS_KEPT = 4096
+const descriptions = new Map<string, PolicyDescription>()
+
+/** The same description for the same grant, built once (callers must not mutate it). */
 export function describePolicy (scope: Scope): PolicyDescription {
+  const path = scope.resource.kind === 'prefix' ? scope.resource.prefix : scope.resource.key
+  const key = JSON.stringify([scope.target.bucket, scope.resource.kind, path, normalizeActions(scope.actions)])
+  let description = descriptions.get(key)
+  if (description === undefined) {
+    if (descriptions.size >= DESCRIPTIONS_KEPT) descriptions.clear()
+    description = buildDescription(scope)
+    descriptions.set(key, description)
+  }
+  return description
+}
+
+function buildDescription (scope: Scope): PolicyDescription {
   const doc = policyDocument(scope, 'obs')
   const statement = doc.Statement[0]!
   return {

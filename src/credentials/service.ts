@@ -49,7 +49,7 @@ export interface CredentialServiceOptions {
   /** How long before the minimum a read triggers a refresh; else min(300 s, duration/4). */
   refreshWindowSeconds?: number
   /** Told of every credential handed out (the vend audit log); must not throw or wait. */
-  onVend?: (scope: Scope, credential: VendedCredential, options: VendOptions) => void
+  onVend?: (scope: Scope, credential: VendedCredential, options: VendOptions, key: string) => void
 }
 
 export interface UpstreamState {
@@ -106,14 +106,13 @@ export class CredentialService {
   }
 
   async vend (scope: Scope, options: VendOptions = {}): Promise<VendedCredential> {
-    const credential = await this.#vend(scope, options)
-    this.#options.onVend?.(scope, credential, options)
+    const key = scopeKey(scope)
+    const credential = await this.#vend(key, scope, options)
+    this.#options.onVend?.(scope, credential, options, key)
     return credential
   }
 
-  async #vend (scope: Scope, options: VendOptions): Promise<VendedCredential> {
-    const key = scopeKey(scope)
-    const policy = renderPolicy(scope) // validates names before anything is cached or minted
+  async #vend (key: string, scope: Scope, options: VendOptions): Promise<VendedCredential> {
     const minRemainingMs = this.#minRemainingMs(scope, options)
     if (minRemainingMs > scope.durationSeconds * 1000) {
       throw new DomainError('misconfigured', 'duration_too_short',
@@ -125,11 +124,13 @@ export class CredentialService {
       const remaining = cached.expiresAt.getTime() - now
       if (remaining >= minRemainingMs) {
         this.counters.hits++
-        if (remaining < minRemainingMs + this.#refreshWindowMs(scope)) this.#refreshInBackground(key, scope, policy)
+        // The entry's scope key matched: its policy was rendered (and its names validated) when it was minted.
+        if (remaining < minRemainingMs + this.#refreshWindowMs(scope)) this.#refreshInBackground(key, scope, cached.policy)
         return { ...cached, fromCache: true }
       }
       if (remaining <= 0) this.#lru.delete(key)
     }
+    const policy = renderPolicy(scope) // validates names before anything is minted or cached
     this.counters.misses++
     try {
       const fresh = await this.#mintOnce(key, scope, policy)

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../store/audit.js'
 import { vendChain } from '../store/audit.js'
 import type { Scope } from './scope.js'
-import { normalizeActions } from './scope.js'
+import { normalizeActions, scopeKey } from './scope.js'
 
 /**
  * Vend events, batched (security.md rule 8): `record` only queues, so the hot
@@ -11,9 +11,16 @@ import { normalizeActions } from './scope.js'
  * keeps the batch at the head of the queue and is retried on the next tick;
  * the queue is bounded, and what overflows is dropped, counted and logged
  * rather than growing memory without limit while the store is down.
+ *
+ * Identical vends within one flush window — same caller, contract, scope and
+ * credential — are one event with a `count` and the window's first and last
+ * time: a client polling a cached credential thousands of times a second is
+ * still fully accounted for, without a row (and a hash) per request.
  */
 export interface VendRecord {
   scope: Scope
+  /** scopeKey(scope), when the caller has it already. */
+  scopeKey?: string
   /** Who asked: `ak:<id>`, `token:<id>`, `gateway:<sn>`. */
   principal: string
   /** `edas`, `workspace`, `dji`. */
@@ -43,7 +50,9 @@ export interface VendAuditOptions {
 }
 
 export interface VendAuditCounters {
+  /** Vends recorded (identical ones in a window share an event). */
   recorded: number
+  /** Events written to the chain. */
   written: number
   dropped: number
   flushFailures: number
@@ -54,6 +63,8 @@ export class VendAuditLog {
   readonly counters: VendAuditCounters = { recorded: 0, written: 0, dropped: 0, flushFailures: 0 }
   readonly #sink: VendAuditSink
   readonly #queue: AuditEvent[] = []
+  /** This window's events by what was vended to whom; cleared when a flush takes the queue. */
+  readonly #window = new Map<string, AuditEvent & { detail: Record<string, unknown> }>()
   readonly #maxQueue: number
   readonly #maxBatch: number
   readonly #logger: VendAuditLogger | undefined
@@ -79,6 +90,15 @@ export class VendAuditLog {
 
   /** Queues one vend; never throws, never waits. Carries no secret, only what was granted. */
   record (vend: VendRecord): void {
+    const { scope } = vend
+    const key = `${vend.principal}\n${vend.contract}\n${vend.scopeKey ?? scopeKey(scope)}\n${vend.expiresAt.getTime()}\n${vend.fromCache}`
+    const same = this.#window.get(key)
+    if (same !== undefined) {
+      this.counters.recorded++
+      same.detail.count = (same.detail.count as number) + 1
+      same.detail.last_at = new Date(this.#now()).toISOString()
+      return
+    }
     if (this.#queue.length >= this.#maxQueue) {
       this.counters.dropped++
       const now = this.#now()
@@ -90,9 +110,9 @@ export class VendAuditLog {
       return
     }
     this.counters.recorded++
-    const { scope } = vend
-    this.#queue.push({
-      at: new Date(this.#now()),
+    const at = new Date(this.#now())
+    const event = {
+      at,
       projectId: scope.projectId,
       actor: vend.principal,
       action: 'credential.vend',
@@ -103,9 +123,13 @@ export class VendAuditLog {
         actions: normalizeActions(scope.actions),
         duration_seconds: scope.durationSeconds,
         expires_at: vend.expiresAt.toISOString(),
-        from_cache: vend.fromCache
-      }
-    })
+        from_cache: vend.fromCache,
+        count: 1,
+        last_at: at.toISOString()
+      } as Record<string, unknown>
+    }
+    this.#queue.push(event)
+    this.#window.set(key, event)
   }
 
   /** Writes everything queued so far (several batches if needed); resolves even when the store fails. */
@@ -125,8 +149,12 @@ export class VendAuditLog {
   }
 
   async #drain (): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.slice(0, this.#maxBatch)
+    // Events queued from here on start a new window: those being written must not change under the writer.
+    this.#window.clear()
+    // Only what was queued before this drain: later events belong to the next window and may still be counted up.
+    let remaining = this.#queue.length
+    while (remaining > 0) {
+      const batch = this.#queue.slice(0, Math.min(this.#maxBatch, remaining))
       try {
         await this.#sink.appendAudit(this.chain, batch)
       } catch (err) {
@@ -135,6 +163,7 @@ export class VendAuditLog {
         return
       }
       this.#queue.splice(0, batch.length)
+      remaining -= batch.length
       this.counters.written += batch.length
     }
   }

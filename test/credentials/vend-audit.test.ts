@@ -122,3 +122,22 @@ t.test('every Workspace vend is in the vend chain within a second, and the rest 
   const after = await store.db.query('select 1 from audit_events where chain = $1', [chain])
   t.equal(after.length, 4, 'the last vend is written on shutdown')
 })
+
+t.test('identical vends in one window are one event with a count; the next window starts anew', async (t) => {
+  const sink = memorySink()
+  let clock = Date.parse('2026-11-24T10:00:00.000Z')
+  const log = new VendAuditLog(sink, { instanceId: 'i3', intervalMs: 60_000, now: () => clock })
+  for (let i = 0; i < 1000; i++) { log.record(vend(2)); clock += 1 }
+  log.record({ ...vend(2), principal: 'ak:AK2' })
+  log.record({ ...vend(2), fromCache: false })
+  t.equal(log.pending, 3, 'another caller or a fresh mint is an event of its own')
+  await log.flush()
+  log.record(vend(2))
+  await log.close()
+  const [first, second] = sink.batches
+  t.match(first![0], { at: new Date('2026-11-24T10:00:00.000Z'), detail: { count: 1000, last_at: '2026-11-24T10:00:00.999Z', prefix: 'media/2/' } })
+  t.match(first![1], { actor: 'ak:AK2', detail: { count: 1 } })
+  t.match(first![2], { detail: { count: 1, from_cache: false } })
+  t.match(second, [{ detail: { count: 1 } }], 'after a flush, the same vend is a new event')
+  t.same(log.counters, { recorded: 1003, written: 4, dropped: 0, flushFailures: 0 })
+})
