@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
@@ -135,14 +135,30 @@ for (const scenario of scenarios) await once(scenario)
 log(`baseline child (same flags; answers a ${Buffer.byteLength(edasReply)}-byte JSON object, the size of an EDAS reply)`)
 const base = await startServerChild('baseline', { env: { STSGATE_LOG_LEVEL: LOG_LEVEL, BENCH_BASELINE_BODY: edasReply }, logFile: join(workDir, 'baseline.log') })
 
-const run = async (child: ServerChild, scenario: HttpScenario, options: { duration?: number, overallRate?: number, expectedRps: number }): Promise<LoadFigures> => {
+/**
+ * CPU seconds the server process has used (all its threads), from /proc: what a
+ * request costs the server, whatever else the shared machine is doing.
+ */
+function serverCpuSeconds (pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return undefined
+  }
+}
+
+const run = async (child: ServerChild, scenario: HttpScenario, options: { duration?: number, overallRate?: number, expectedRps: number }): Promise<LoadFigures & { serverCpuUsPerRequest?: number }> => {
   const duration = options.duration ?? DURATION
+  const cpuBefore = serverCpuSeconds(child.pid)
   const figures = await load(child.url, scenario, {
     connections: CONNECTIONS, duration, expected: Math.ceil(options.expectedRps * duration * 1.5) + 100,
     ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate })
   })
   if (figures.non2xx > 0 || figures.errors > 0) log(`  ! ${scenario.name}: ${figures.non2xx} non-2xx, ${figures.errors} errors`)
-  return figures
+  const cpuAfter = serverCpuSeconds(child.pid)
+  if (cpuBefore === undefined || cpuAfter === undefined || figures.requests === 0) return figures
+  return { ...figures, serverCpuUsPerRequest: (cpuAfter - cpuBefore) * 1e6 / figures.requests }
 }
 
 // ---- 1 + 2: warm throughput, interleaved with the baseline ---------------------------
@@ -152,14 +168,16 @@ for (const scenario of scenarios) await run(gate, scenario, { duration: 1, expec
 
 interface ScenarioResult {
   name: string
-  max: LoadFigures
+  max: LoadFigures & { serverCpuUsPerRequest?: number }
   baselineRps: number
   ratio: number
+  /** Baseline server CPU per request ÷ this scenario's: the throughput ratio a CPU-bound server would see. */
+  cpuRatio?: number
   half?: LoadFigures & { targetRate: number }
 }
 const baselineRuns: LoadFigures[] = []
 const results: ScenarioResult[] = []
-let before = await run(base, baselineScenario, { expectedRps: guess })
+let before: LoadFigures & { serverCpuUsPerRequest?: number } = await run(base, baselineScenario, { expectedRps: guess })
 baselineRuns.push(before)
 log(`baseline ${before.requestsPerSecond.toFixed(0)} req/s`)
 for (const scenario of scenarios) {
@@ -168,7 +186,11 @@ for (const scenario of scenarios) {
   baselineRuns.push(after)
   // The baseline runs just before and just after: both saw the same machine load as this scenario.
   const baselineRps = (before.requestsPerSecond + after.requestsPerSecond) / 2
-  results.push({ name: scenario.name, max, baselineRps, ratio: max.requestsPerSecond / baselineRps })
+  const baselineCpu = [before.serverCpuUsPerRequest, after.serverCpuUsPerRequest].filter((x): x is number => x !== undefined)
+  const cpuRatio = baselineCpu.length === 0 || max.serverCpuUsPerRequest === undefined
+    ? undefined
+    : (baselineCpu.reduce((a, b) => a + b, 0) / baselineCpu.length) / max.serverCpuUsPerRequest
+  results.push({ name: scenario.name, max, baselineRps, ratio: max.requestsPerSecond / baselineRps, ...(cpuRatio === undefined ? {} : { cpuRatio }) })
   log(`${scenario.name}: ${max.requestsPerSecond.toFixed(0)} req/s = ${(max.requestsPerSecond / baselineRps).toFixed(2)}× baseline (${baselineRps.toFixed(0)})`)
   before = after
   guess = after.requestsPerSecond

@@ -3,6 +3,10 @@
 const f0 = (n: number): string => Number.isFinite(n) ? n.toFixed(0) : '–'
 const f1 = (n: number): string => Number.isFinite(n) ? n.toFixed(1) : '–'
 const f2 = (n: number): string => Number.isFinite(n) ? n.toFixed(2) : '–'
+const mean = (xs: Array<number | undefined>): number => {
+  const known = xs.filter((x): x is number => typeof x === 'number')
+  return known.length === 0 ? NaN : known.reduce((a, b) => a + b, 0) / known.length
+}
 
 function table (head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -17,13 +21,15 @@ export function printTable (r: any): void {
   out.push(`Settings: ${r.settings.durationSeconds} s per run, ${r.settings.connections} connections, log level ${r.settings.logLevel}, server flags ${r.settings.serverNodeFlags.join(' ')}`)
   out.push('')
   out.push(table(
-    ['scenario', 'req/s', '× baseline', 'p50 ms', 'p99 ms', 'p99 @ ½ max (rate)', 'non-2xx'],
+    ['scenario', 'req/s', '× baseline', 'server µs CPU/req', '× baseline (CPU)', 'p50 ms', 'p99 ms', 'p99 @ ½ max (rate)', 'non-2xx'],
     [
-      ['baseline (bare Fastify, mean of runs)', f0(r.baseline.requestsPerSecondMean), '1.00', f1(r.baseline.runs[0].p50Ms), f1(r.baseline.runs[0].p99Ms),
+      ['baseline (bare Fastify, mean of runs)', f0(r.baseline.requestsPerSecondMean), '1.00',
+        f1(mean(r.baseline.runs.map((x: any) => x.serverCpuUsPerRequest))), '1.00', f1(r.baseline.runs[0].p50Ms), f1(r.baseline.runs[0].p99Ms),
         `${f1(r.baseline.half.p99Ms)} (${f0(r.baseline.half.targetRate)}/s)`, String(r.baseline.runs.reduce((s: number, x: any) => s + x.non2xx, 0))],
-      ...r.scenarios.map((s: any) => [s.name, f0(s.max.requestsPerSecond), f2(s.ratio), f1(s.max.p50Ms), f1(s.max.p99Ms),
-        s.half === undefined ? '–' : `${f1(s.half.p99Ms)} (${f0(s.half.targetRate)}/s)`, String(s.max.non2xx)])
+      ...r.scenarios.map((s: any) => [s.name, f0(s.max.requestsPerSecond), f2(s.ratio), f1(s.max.serverCpuUsPerRequest ?? NaN), f2(s.cpuRatio ?? NaN),
+        f1(s.max.p50Ms), f1(s.max.p99Ms), s.half === undefined ? '–' : `${f1(s.half.p99Ms)} (${f0(s.half.targetRate)}/s)`, String(s.max.non2xx)])
     ]))
+  out.push('× baseline (CPU): the baseline\'s server CPU per request ÷ the scenario\'s — the throughput ratio when the server alone is CPU-bound (robust on a shared machine)')
   out.push('targets: warm vend ≥ 0.90× baseline; p99 ≤ 10 ms at half of max throughput')
   out.push('')
   if (r.storms.length > 0) {

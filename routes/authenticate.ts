@@ -64,3 +64,15 @@ export function installAuthentication (app: FastifyInstance, deps: {
     }
   })
 }
+
+/**
+ * Huawei-style routes name their project in the path. Callers are
+ * project-scoped: naming any other project — existing or not — is 403, so a
+ * caller cannot probe which project ids exist.
+ */
+export async function requireOwnProject (req: FastifyRequest): Promise<void> {
+  const { project_id: projectId } = req.params as { project_id: string }
+  if (req.caller === null || req.caller.projectId !== projectId) {
+    throw forbidden('project_mismatch', 'the credentials do not belong to the project in the path')
+  }
+}

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { ResetSecretBody, ResetSecretHeaders, ResetSecretParams, ResetSecretQuery, ResetSecretReply } from '../schemas/iotda.js'
 import { DeviceSecretService } from '../src/devices/service.js'
+import { absentBodyIsEmpty } from '../src/http-body.js'
 import { forbidden } from '../src/errors.js'
+import { requireOwnProject } from './authenticate.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { IOTDA_ERROR_STATUSES, IOTDA_ERRORS, renderIotdaError } from './iotda-errors.js'
@@ -13,21 +15,7 @@ import { IOTDA_ERROR_STATUSES, IOTDA_ERRORS, renderIotdaError } from './iotda-er
  */
 const RESET = '/iot/:project_id/devices/:device_id/action'
 
-/**
- * Callers are project-scoped: naming any other project — existing or not — is
- * 403, so a caller cannot probe which project ids exist.
- */
-async function requireOwnProject (req: FastifyRequest): Promise<void> {
-  const { project_id: projectId } = req.params as { project_id: string }
-  if (req.caller === null || req.caller.projectId !== projectId) {
-    throw forbidden('project_mismatch', 'the credentials do not belong to the project in the path')
-  }
-}
 
-/** An empty or absent body is `{}`: Fastify validates the body schema even when none was sent. */
-async function absentBodyIsEmpty (req: FastifyRequest): Promise<void> {
-  if (req.body === undefined || req.body === null) req.body = {}
-}
 
 const iotda: FastifyPluginAsyncTypebox = async (app) => {
   useErrorDialect(app, renderIotdaError)

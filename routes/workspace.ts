@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { AuthorizeBody, AuthorizeParams, AuthorizeReply, type AuthorizeReplyType } from '../schemas/workspace.js'
 import type { VendedCredential } from '../src/credentials/service.js'
 import { describePolicy } from '../src/credentials/policy.js'
 import type { Scope } from '../src/credentials/scope.js'
-import { forbidden, invalid, notFound } from '../src/errors.js'
+import { invalid, notFound } from '../src/errors.js'
+import { requireOwnProject } from './authenticate.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { renderWorkspaceError, WORKSPACE_ERROR_STATUSES, WORKSPACE_ERRORS } from './workspace-errors.js'
@@ -52,16 +52,6 @@ function toAuthorizeReply (scope: Scope, directory: string, credential: VendedCr
   }
 }
 
-/**
- * Callers are project-scoped: naming any other project — existing or not — is
- * 403, so a caller cannot probe which project ids exist.
- */
-async function requireOwnProject (req: FastifyRequest): Promise<void> {
-  const { project_id: projectId } = req.params as { project_id: string }
-  if (req.caller === null || req.caller.projectId !== projectId) {
-    throw forbidden('project_mismatch', 'the credentials do not belong to the project in the path')
-  }
-}
 
 const workspace: FastifyPluginAsyncTypebox = async (app) => {
   useErrorDialect(app, renderWorkspaceError)

@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox'
 import { adminErrors, CreateDeviceBody, DeviceList, DeviceParams, DeviceView, NewDevice, ProjectParams } from '../../schemas/admin.js'
 import { generateDeviceSecret } from '../../src/devices/secret.js'
 import type { DeviceSummary } from '../../src/store/devices.js'
-import { absentBodyIsEmpty, ADMIN_ACTOR, adminDocs } from './common.js'
+import { absentBodyIsEmpty } from '../../src/http-body.js'
+import { ADMIN_ACTOR, adminDocs } from './common.js'
 
 const deviceView = (d: DeviceSummary) => ({
   device_id: d.deviceId, has_secondary_secret: d.hasSecondary, created_at: d.createdAt.toISOString(), updated_at: d.updatedAt.toISOString()

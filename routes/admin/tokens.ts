@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { adminErrors, CreateTokenBody, NewToken, ProjectParams, TokenList, TokenParams } from '../../schemas/admin.js'
-import { absentBodyIsEmpty, ADMIN_ACTOR, adminDocs } from './common.js'
+import { absentBodyIsEmpty } from '../../src/http-body.js'
+import { ADMIN_ACTOR, adminDocs } from './common.js'
 
 /** Project tokens: what Workspace and IoTDA callers send as X-Auth-Token. */
 const tokens: FastifyPluginAsyncTypebox = async (app) => {
