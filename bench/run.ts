@@ -1,6 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
@@ -12,6 +11,7 @@ import { closeDocks, connectDocks, runDocks, warmDocks, type DockFigures } from 
 import { adminClient, createProject, createTarget, UPSTREAM_ALIYUN, UPSTREAM_HUAWEI, type BenchProject } from './setup.js'
 import { signedPool, signHuawei, signRoa } from './signing.js'
 import { printTable } from './table.js'
+import { freePort } from '../test/helpers/net.js'
 
 /**
  * npm run bench: stsgate against a bare Fastify route, in one run, on loopback.
@@ -36,13 +36,6 @@ const MINT_BURST = 40
 const log = (line: string): void => { process.stderr.write(`[bench] ${line}\n`) }
 const MB = (bytes: number): number => Math.round(bytes / 1024 / 1024 * 10) / 10
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 const started = Date.now()
 const workDir = mkdtempSync(join(tmpdir(), 'stsgate-bench-run-'))

@@ -1,11 +1,11 @@
 import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAdminCommand } from '../src/cli/admin-commands.js'
 import { loadConfig } from '../src/config.js'
 import { startServer } from '../src/server.js'
+import { freePort } from './helpers/net.js'
 
 function cliFor (env: Record<string, string>) {
   return async (...argv: string[]): Promise<{ code: number, out: string, err: string }> => {
@@ -17,13 +17,6 @@ function cliFor (env: Record<string, string>) {
   }
 }
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('stsgate status reports version, store, cache, upstream and MQTT, as lines or --json', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stsgate-status-'))

@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { Agent as HttpsAgent } from 'node:https'
 import { createRequire } from 'node:module'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -14,6 +13,7 @@ import { loadConfig } from '../src/config.js'
 import { startServer } from '../src/server.js'
 import { deviceLogin } from './mqtt/helpers.js'
 import { randomSn, VENDOR_EXAMPLE_REQUEST } from './mqtt/storage-config-world.js'
+import { freePort } from './helpers/net.js'
 
 /**
  * STSGATE_TLS_CERT/STSGATE_TLS_KEY end to end: every contract over TLS with
@@ -38,13 +38,6 @@ async function selfSigned (dir: string): Promise<{ certFile: string, keyFile: st
   return { certFile, keyFile, ca: await readFile(certFile) }
 }
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** Whether a client gets a CONNACK within 3 s; it is ended either way (a plaintext client at a TLS port just waits). */
 async function connectOutcome (url: string, opts: mqtt.IClientOptions): Promise<'connected' | 'failed'> {

@@ -1,6 +1,5 @@
 import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -10,6 +9,7 @@ import { startServer } from '../src/server.js'
 import { ADMIN_TOKEN } from './helpers/app.js'
 import { postJson, startWorld } from './routes/workspace-world.js'
 import { LOCAL_TARGET, randomSn, VENDOR_EXAMPLE_REQUEST } from './mqtt/storage-config-world.js'
+import { freePort } from './helpers/net.js'
 
 /** `name{labels} value` lines of a text exposition, as a map from series to value. */
 function series (text: string): Map<string, number> {
@@ -90,13 +90,6 @@ t.test('two apps in one process keep separate registries', async (t) => {
   t.equal((await metricsOf(b)).get('stsgate_credential_cache_misses_total'), 0)
 })
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('a running server reports MQTT connections, dock logins by kind and storage_config_get replies by result', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stsgate-metrics-'))

@@ -1,6 +1,5 @@
 import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -8,15 +7,8 @@ import mqtt from 'mqtt'
 import { loadConfig } from '../../src/config.js'
 import { startServer } from '../../src/server.js'
 import { LOCAL_TARGET, randomSn, VENDOR_EXAMPLE_REQUEST } from './storage-config-world.js'
+import { freePort } from '../helpers/net.js'
 
-/** A port free a moment ago (STSGATE_MQTT_PORT=0 means "no broker", so the server needs a real one). */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('startServer answers storage_config_get on its embedded broker and stops the responder on close', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stsgate-dji-'))
