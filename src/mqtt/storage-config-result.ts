@@ -6,7 +6,7 @@ import { isDomainError } from '../errors.js'
  * `CloudSDKErrorEnum`) uses six-digit server codes, e.g. 210001 "Device is
  * not registered" and 210002 "Invalid parameter". We reuse those two where
  * the meaning is the same and keep stsgate's own codes in 2301xx, a range
- * that SDK does not use (device-side DJI codes are 3xxxxx). Documented in
+ * that SDK does not use (device-side DJI codes start with 3). Documented in
  * docs/dji.md; never renumber.
  */
 export const RESULT = {
