@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ErrorRenderer } from './dialects/install.js'
 import { renderAdminError } from './admin/dialect.js'
 import { renderPopError } from './dialects/pop.js'
@@ -22,6 +22,7 @@ export interface Contract {
 }
 
 export const CONTRACTS: readonly Contract[] = [
+  // Alibaba's gateway returns the request id in x-acs-request-id on every answer, errors included.
   { prefix: '/pop', plugin: edas, renderError: renderPopError, requestIdHeaders: ['x-acs-request-id'] },
   { prefix: '/v1', plugin: workspace, renderError: renderWorkspaceError, requestIdHeaders: [] },
   { prefix: '/v5', plugin: iotda, renderError: renderIotdaError, requestIdHeaders: [] }
@@ -33,3 +34,9 @@ export function contractFor (url: string): Contract | undefined {
 }
 
 export const renderErrorFor = (url: string): ErrorRenderer => contractFor(url)?.renderError ?? renderAdminError
+
+/** Every answer carries the request id, in X-Request-Id and in the contract's own header where it has one. */
+export function setRequestIdHeaders (req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id)
+  for (const header of contractFor(req.url)?.requestIdHeaders ?? []) reply.header(header, req.id)
+}

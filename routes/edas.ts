@@ -73,8 +73,6 @@ export function toPackageStorageReply (req: FastifyRequest, binding: ResolvedBin
 
 const edas: FastifyPluginAsyncTypebox = async (app) => {
   useErrorDialect(app, renderPopError)
-  // Alibaba's gateway returns the request id in this header on every answer, errors included.
-  app.addHook('onRequest', async (req, reply) => { reply.header('x-acs-request-id', req.id) })
   // Only GET is served here, and a GET body is never parsed: accept (and ignore) any
   // body so that every other method gets the POP 405, whatever its content type.
   app.removeAllContentTypeParsers()

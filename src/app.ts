@@ -29,7 +29,7 @@ import admin from '../routes/admin/index.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
 import { useErrorDialect } from '../routes/dialects/install.js'
 import { asDomainError } from '../routes/dialects/fastify-failures.js'
-import { CONTRACTS, contractFor, renderErrorFor } from '../routes/contracts.js'
+import { CONTRACTS, renderErrorFor, setRequestIdHeaders } from '../routes/contracts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,7 +113,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: (error, req, reply) => {
       const { status, body } = renderErrorFor(req.url)(asDomainError(error), req)
       req.log.info({ code: (error as { code?: string }).code }, 'request refused before routing')
-      for (const header of ['x-request-id', ...contractFor(req.url)?.requestIdHeaders ?? []]) reply.header(header, req.id)
+      setRequestIdHeaders(req, reply as FastifyReply)
       void (reply as FastifyReply).code(status).type('application/json; charset=utf-8').send(body)
     }
   }
@@ -151,9 +151,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   operations.metrics.collectCredentials(app.credentials)
   observeRequests(app, operations.metrics)
   // Every answer carries its request id headers, also a refusal before the contract's own hooks run (overload, rate limit).
-  app.addHook('onRequest', async (req, reply) => {
-    for (const header of ['x-request-id', ...contractFor(req.url)?.requestIdHeaders ?? []]) reply.header(header, req.id)
-  })
+  app.addHook('onRequest', async (req, reply) => { setRequestIdHeaders(req, reply) })
   const redis = deps.redis ?? (config.redisUrl === undefined ? undefined : await openRedis({ url: config.redisUrl, logger: app.log }))
   if (redis !== undefined && deps.redis === undefined) app.addHook('onClose', async () => { await closeRedis(redis) })
   // Cheapest refusal first: under load, shed before doing anything else.
