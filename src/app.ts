@@ -1,9 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyHttpOptions, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyHttpOptions, type FastifyReply } from 'fastify'
 import type { Server } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { randomUUID } from 'node:crypto'
+import pino from 'pino'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { MasterKey } from './keys.js'
@@ -96,6 +97,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.logStream === undefined ? {} : { stream: deps.logStream })
     },
     genReqId: () => randomUUID(),
+    childLoggerFactory: bindWithoutRedaction,
     requestIdHeader: false,
     trustProxy: trustProxyOption(config.trustProxy),
     // A 128-character device id is legal (IoTDA); Fastify's default of 100 would answer 414 itself.
@@ -200,6 +202,23 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
   for (const contract of CONTRACTS) await app.register(contract.plugin, { prefix: contract.prefix })
   return app
+}
+
+const CHINDINGS = pino.symbols.chindingsSym
+
+/**
+ * Fastify gives every request a child logger bound to its id. pino runs each
+ * binding through the wildcard redaction (`*.secret`, …): a selective clone
+ * and a walk of every path, several µs per request, for a string value that
+ * no two-level path can match. String bindings (the request id we generate)
+ * are appended the way pino would write them; anything else takes pino's own
+ * route. Everything logged through the child is still redacted.
+ */
+function bindWithoutRedaction (logger: FastifyBaseLogger, bindings: pino.Bindings, opts: pino.ChildLoggerOptions): FastifyBaseLogger {
+  if (Object.values(bindings).some((value) => typeof value !== 'string')) return logger.child(bindings, opts)
+  const child = logger.child({}, opts) as FastifyBaseLogger & { [CHINDINGS]: string }
+  for (const [key, value] of Object.entries(bindings)) child[CHINDINGS] += `,${JSON.stringify(key)}:${JSON.stringify(value)}`
+  return child
 }
 
 /** A hop count trusts that many proxies nearest to us (proxy-addr semantics). */
