@@ -42,9 +42,11 @@ t.test('first start generates the secrets, a restart reuses them; health answers
   })
   t.equal(created.status, 201, 'the generated token opens the admin API')
 
-  // An in-flight request finishes while the server closes.
+  // An in-flight request finishes while the server closes. Close only once the server has it:
+  // a request still on its way when closing starts is not in flight, and may meet a closed socket.
+  const arrived = new Promise((resolve) => first.app.server.once('request', resolve))
   const inFlight = fetch(`${first.url}/admin/v1/projects`, { headers: { authorization: `Bearer ${token}` } })
-  await new Promise((resolve) => setTimeout(resolve, 5))
+  await arrived
   await first.close()
   t.equal((await inFlight).status, 200, 'the in-flight request was answered')
   await t.rejects(fetch(`${first.url}/healthz`), 'no longer accepting connections')
