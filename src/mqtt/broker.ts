@@ -39,6 +39,8 @@ export interface EmbeddedBroker {
   disconnectDevice (deviceId: string): number
   /** Closes a gateway's live connections (gateway disabled or deleted); returns how many. */
   disconnectGateway (sn: string): number
+  /** Closes every live connection of a project (disabled or deleted); returns how many. */
+  disconnectProject (projectId: string): number
   /** Accepted connections now live. */
   connections (): number
   close (): Promise<void>
@@ -197,6 +199,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
     broker,
     disconnectDevice: (deviceId) => registry.disconnect('device', deviceId),
     disconnectGateway: (sn) => registry.disconnect('gateway', sn),
+    disconnectProject: (projectId) => registry.disconnectProject(projectId),
     connections: () => registry.count(),
     async close () {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))

@@ -77,6 +77,12 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
   })
   const stopListening = store.onChange((change) => {
     if (change.kind === 'device' && change.disconnect === true) broker.disconnectDevice(change.id)
+    if (change.kind === 'project') {
+      // A disabled project's devices and docks stop at once, live sessions included.
+      store.projects.find(change.projectId).then((project) => {
+        if (project === undefined || project.disabled) broker.disconnectProject(change.projectId)
+      }, (err: unknown) => logger.error({ err }, 'could not check a changed project'))
+    }
     if (change.kind === 'gateway') {
       // Disabled or deleted: its next login is refused anyway; end the live one now.
       store.gateways.resolveForVend(change.id).then((found) => {

@@ -71,6 +71,21 @@ export class SessionRegistry {
     return clients.length
   }
 
+  /** Closes every live connection of a project (disabled or deleted): devices, docks, its service role. */
+  disconnectProject (projectId: string): number {
+    let closed = 0
+    for (const [key, set] of this.#byKey) {
+      const clients = [...set].filter((client) => this.#byClient.get(client)?.projectId === projectId)
+      for (const client of clients) {
+        set.delete(client)
+        client.close()
+      }
+      if (set.size === 0) this.#byKey.delete(key)
+      closed += clients.length
+    }
+    return closed
+  }
+
   count (): number {
     let n = 0
     for (const set of this.#byKey.values()) n += set.size

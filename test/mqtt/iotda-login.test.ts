@@ -125,6 +125,18 @@ for (const kind of STORE_KINDS) {
       await alive(t, await login(t, url, { deviceId: p.deviceId, secret: p.primary, signType: 0, timestamp: stale }), p.deviceId, 'sign_type 0, stale timestamp')
     })
 
+    t.test('disabling the project closes its devices\' live sessions and refuses new logins; another project\'s stay', async (t) => {
+      const p = await iotdaProject(app)
+      const other = await iotdaProject(app)
+      const live = await login(t, url, { deviceId: p.deviceId, secret: p.primary })
+      const bystander = await login(t, url, { deviceId: other.deviceId, secret: other.primary })
+      const gone = closed(live)
+      t.equal((await app.admin('PATCH', `/projects/${p.projectId}`, { disabled: true })).status, 200)
+      t.ok(await gone, 'the live session is closed')
+      await refused(t, url, { deviceId: p.deviceId, secret: p.primary }, 'a new login of the disabled project\'s device')
+      await alive(t, bystander, other.deviceId, 'another project\'s device')
+    })
+
     t.test('a reset that fails half-way leaves the old secrets logging in and keeps live sessions', async (t) => {
       const p = await iotdaProject(app)
       const live = await login(t, url, { deviceId: p.deviceId, secret: p.primary })
