@@ -3,6 +3,7 @@ import type { AccessKeyForAuth } from '../store/access-keys.js'
 import type { StoreChange } from '../store/context.js'
 import type { Store } from '../store/store.js'
 import { hashToken } from '../keys.js'
+import { InvalidatedCache, type InvalidatedCacheOptions } from '../store/invalidated-cache.js'
 
 /** Who is calling, once authenticated: always exactly one project. */
 export interface Caller {
@@ -11,38 +12,34 @@ export interface Caller {
   principal: string
 }
 
-interface Cached<T> { value: T | undefined, until: number }
+interface CachedToken { tokenId: string, projectId: string, expiresAt: Date, disabled: boolean }
 
 /**
  * Access keys and tokens, cached in memory for the hot path. Entries are
  * dropped the moment the store reports a change (on every instance, through
- * LISTEN/NOTIFY), and in any case after `ttlMs`, so a missed notification
- * (connection blip) heals itself.
+ * LISTEN/NOTIFY), and in any case after the TTL (see InvalidatedCache).
  */
 export class CallerDirectory {
-  readonly #keys = new Map<string, Cached<AccessKeyForAuth>>()
+  readonly #keys: InvalidatedCache<AccessKeyForAuth>
   /** Keyed by token hash: the plain token is never kept. */
-  readonly #tokens = new Map<string, Cached<{ tokenId: string, projectId: string, expiresAt: Date, disabled: boolean }>>()
+  readonly #tokens: InvalidatedCache<CachedToken>
   readonly #now: () => number
-  readonly #ttlMs: number
-  readonly #maxEntries: number
 
-  constructor (private readonly store: Store, options: { ttlMs?: number, now?: () => number, maxEntries?: number } = {}) {
+  constructor (private readonly store: Store, options: InvalidatedCacheOptions = {}) {
     this.#now = options.now ?? Date.now
-    this.#ttlMs = options.ttlMs ?? 30_000
-    this.#maxEntries = options.maxEntries ?? 10_000
+    this.#keys = new InvalidatedCache(options)
+    this.#tokens = new InvalidatedCache(options)
     store.onChange((change) => this.invalidate(change))
   }
 
   /** The key record for signature verifiers (unknown → undefined; disabled ones are returned, flagged). */
   async lookupAccessKey (accessKeyId: string): Promise<AccessKeyForAuth | undefined> {
-    return this.#cached(this.#keys, accessKeyId, () => this.store.accessKeys.findForAuth(accessKeyId))
+    return this.#keys.get(accessKeyId, () => this.store.accessKeys.findForAuth(accessKeyId))
   }
 
   /** X-Auth-Token → caller, or the reason it cannot be one. */
   async verifyToken (token: string): Promise<Caller> {
-    const hash = hashToken(token)
-    const record = await this.#cached(this.#tokens, hash, async () => {
+    const record = await this.#tokens.get(hashToken(token), async () => {
       const found = await this.store.tokens.findForAuth(token)
       return found === undefined ? undefined : { tokenId: found.tokenId, projectId: found.projectId, expiresAt: found.expiresAt, disabled: found.disabled }
     })
@@ -56,21 +53,11 @@ export class CallerDirectory {
     if (change.kind === 'access_key') {
       this.#keys.delete(change.id)
     } else if (change.kind === 'token') {
-      for (const [hash, entry] of this.#tokens) if (entry.value?.tokenId === change.id) this.#tokens.delete(hash)
+      this.#tokens.deleteWhere((token) => token?.tokenId === change.id)
     } else if (change.kind === 'project') {
-      for (const [id, entry] of this.#keys) if (entry.value === undefined || entry.value.projectId === change.projectId) this.#keys.delete(id)
-      for (const [hash, entry] of this.#tokens) if (entry.value === undefined || entry.value.projectId === change.projectId) this.#tokens.delete(hash)
+      const ofProject = (value: { projectId: string } | undefined): boolean => value === undefined || value.projectId === change.projectId
+      this.#keys.deleteWhere(ofProject)
+      this.#tokens.deleteWhere(ofProject)
     }
-  }
-
-  async #cached<T> (map: Map<string, Cached<T>>, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
-    const now = this.#now()
-    const hit = map.get(key)
-    if (hit !== undefined && hit.until > now) return hit.value
-    const value = await load()
-    // Unknown keys are cached briefly too, so a flood of made-up ids costs one query each per TTL at most.
-    if (map.size >= this.#maxEntries) map.delete(map.keys().next().value as string)
-    map.set(key, { value, until: now + (value === undefined ? Math.min(this.#ttlMs, 2000) : this.#ttlMs) })
-    return value
   }
 }

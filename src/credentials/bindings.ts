@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js'
 import type { BindingKind } from '../store/targets.js'
 import type { StorageTarget } from './target.js'
+import { InvalidatedCache, type InvalidatedCacheOptions } from '../store/invalidated-cache.js'
 
 export interface ResolvedBinding { target: StorageTarget, prefix: string }
 
@@ -10,28 +11,19 @@ export interface ResolvedBinding { target: StorageTarget, prefix: string }
  * entries on every instance (store notifications); the TTL heals a missed one.
  */
 export class BindingDirectory {
-  readonly #entries = new Map<string, { value: ResolvedBinding | undefined, until: number }>()
-  readonly #now: () => number
-  readonly #ttlMs: number
+  readonly #entries: InvalidatedCache<ResolvedBinding>
 
-  constructor (private readonly store: Store, options: { ttlMs?: number, now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now
-    this.#ttlMs = options.ttlMs ?? 30_000
+  constructor (private readonly store: Store, options: InvalidatedCacheOptions = {}) {
+    this.#entries = new InvalidatedCache(options)
     store.onChange((change) => {
       if (change.kind === 'binding' || change.kind === 'target' || change.kind === 'project') {
-        for (const kind of ['edas', 'workspace'] as const) this.#entries.delete(`${change.projectId}:${kind}`)
+        this.#entries.deleteWhere((_value, key) => key.startsWith(`${change.projectId}:`))
       }
     })
   }
 
   /** undefined: the project has no binding of that kind. */
   async resolve (projectId: string, kind: BindingKind): Promise<ResolvedBinding | undefined> {
-    const key = `${projectId}:${kind}`
-    const now = this.#now()
-    const hit = this.#entries.get(key)
-    if (hit !== undefined && hit.until > now) return hit.value
-    const value = await this.store.targets.resolveBinding(projectId, kind)
-    this.#entries.set(key, { value, until: now + this.#ttlMs })
-    return value
+    return this.#entries.get(`${projectId}:${kind}`, () => this.store.targets.resolveBinding(projectId, kind))
   }
 }

@@ -1,5 +1,6 @@
 import type { StoreChange } from '../store/context.js'
 import type { GatewayLookup } from './storage-config.js'
+import { InvalidatedCache, type InvalidatedCacheOptions } from '../store/invalidated-cache.js'
 
 type Found = Awaited<ReturnType<GatewayLookup['resolveForVend']>>
 
@@ -18,41 +19,22 @@ export interface GatewayStore {
  * the binding and caller directories.
  */
 export class GatewayVendDirectory implements GatewayLookup {
-  readonly #entries = new Map<string, { value: Found, projectId: string | undefined, until: number }>()
-  readonly #now: () => number
-  readonly #ttlMs: number
-  readonly #maxEntries: number
-  /** Bumped by every invalidation: a lookup that raced one is not cached. */
-  #generation = 0
+  readonly #entries: InvalidatedCache<NonNullable<Found>>
 
-  constructor (private readonly store: GatewayStore, options: { ttlMs?: number, now?: () => number, maxEntries?: number } = {}) {
-    this.#now = options.now ?? Date.now
-    this.#ttlMs = options.ttlMs ?? 30_000
-    this.#maxEntries = options.maxEntries ?? 10_000
+  constructor (private readonly store: GatewayStore, options: InvalidatedCacheOptions = {}) {
+    this.#entries = new InvalidatedCache(options)
     store.onChange((change) => this.invalidate(change))
   }
 
   invalidate (change: StoreChange): void {
-    this.#generation++
     if (change.kind === 'gateway') {
       this.#entries.delete(change.id)
     } else if (change.kind === 'target' || change.kind === 'project') {
-      for (const [sn, entry] of this.#entries) {
-        if (entry.projectId === undefined || entry.projectId === change.projectId) this.#entries.delete(sn)
-      }
+      this.#entries.deleteWhere((found) => found === undefined || found.gateway.projectId === change.projectId)
     }
   }
 
   async resolveForVend (sn: string): Promise<Found> {
-    const now = this.#now()
-    const hit = this.#entries.get(sn)
-    if (hit !== undefined && hit.until > now) return hit.value
-    const generation = this.#generation
-    const value = await this.store.gateways.resolveForVend(sn)
-    if (generation !== this.#generation) return value
-    if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
-    // Unknown sns briefly too, so a flood of made-up sns costs one query each per 2 s at most.
-    this.#entries.set(sn, { value, projectId: value?.gateway.projectId, until: now + (value === undefined ? Math.min(this.#ttlMs, 2000) : this.#ttlMs) })
-    return value
+    return this.#entries.get(sn, () => this.store.gateways.resolveForVend(sn))
   }
 }
