@@ -132,23 +132,22 @@ export class CredentialService {
     }
     const policy = renderPolicy(scope) // validates names before anything is minted or cached
     this.counters.misses++
+    let fresh: CachedCredential
     try {
-      const fresh = await this.#mintOnce(key, scope, policy)
-      if (fresh.expiresAt.getTime() - this.#now() < minRemainingMs) {
-        throw new DomainError('misconfigured', 'credential_lifetime_too_short',
-          'the upstream issued a credential shorter-lived than the required minimum remaining lifetime')
-      }
-      return { ...fresh, fromCache: false }
+      fresh = await this.#mintOnce(key, scope, policy)
     } catch (err) {
       // Outage: a still-valid entry beats an error.
       const fallback = this.#lru.get(key)
       const floorMs = options.minRemainingSeconds !== undefined ? options.minRemainingSeconds * 1000 : 1
-      if (fallback !== undefined && fallback.expiresAt.getTime() - this.#now() >= floorMs && !isLocalMisuse(err)) {
+      if (fallback !== undefined && fallback.expiresAt.getTime() - this.#now() >= floorMs && servesStale(err)) {
         this.counters.staleServed++
         return { ...fallback, fromCache: true }
       }
       throw err
     }
+    // #mint refused anything below the scope's own minimum; this caller may demand more (DJI margin + floor).
+    if (fresh.expiresAt.getTime() - this.#now() < minRemainingMs) throw lifetimeTooShort()
+    return { ...fresh, fromCache: false }
   }
 
   #minRemainingMs (scope: Scope, options: VendOptions): number {
@@ -193,6 +192,8 @@ export class CredentialService {
     try {
       const minted = await this.#providerFor(scope.target).mint(scope, policy)
         .then((m) => { timed(true); return m }, (err: unknown) => { timed(false); throw err })
+      // Checked before caching: a credential that can never be served from the cache must not sit in it.
+      if (minted.expiresAt.getTime() - this.#now() < this.#minRemainingMs(scope, {})) throw lifetimeTooShort()
       const credential: CachedCredential = { ...minted, policy }
       this.#lru.set(key, scope.projectId, credential)
       this.#negative.delete(key)
@@ -232,5 +233,13 @@ export class CredentialService {
   }
 }
 
-/** Budget exhaustion is about this caller, not the upstream: it does not unlock stale entries. */
-const isLocalMisuse = (err: unknown): boolean => isDomainError(err) && err.code === 'mint_budget_exhausted'
+const lifetimeTooShort = (): DomainError => new DomainError('misconfigured', 'credential_lifetime_too_short',
+  'the upstream issued a credential shorter-lived than the required minimum remaining lifetime')
+
+/**
+ * Budget exhaustion is about this caller, not the upstream, and a too-short
+ * lifetime is the operator's configuration, not an outage: neither unlocks
+ * stale entries.
+ */
+const servesStale = (err: unknown): boolean =>
+  !(isDomainError(err) && (err.code === 'mint_budget_exhausted' || err.code === 'credential_lifetime_too_short'))

@@ -12,7 +12,7 @@ import { makeScope, makeTarget } from './scope-fixtures.js'
 
 /** A provider on the test clock: unique keys per mint, switchable failure. */
 function stubProvider (clock: { now: number }) {
-  const state = { calls: [] as Scope[], failWith: null as Error | null, delayMs: 0 }
+  const state = { calls: [] as Scope[], failWith: null as Error | null, delayMs: 0, lifetimeSeconds: null as number | null }
   let n = 0
   const provider: CredentialProvider = {
     name: 'stub',
@@ -21,7 +21,7 @@ function stubProvider (clock: { now: number }) {
       if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs))
       if (state.failWith !== null) throw state.failWith
       n++
-      return { accessKeyId: `AK${n}`, secret: `SK${n}`, securityToken: `TOKEN${n}`, expiresAt: new Date(clock.now + scope.durationSeconds * 1000) }
+      return { accessKeyId: `AK${n}`, secret: `SK${n}`, securityToken: `TOKEN${n}`, expiresAt: new Date(clock.now + (state.lifetimeSeconds ?? scope.durationSeconds) * 1000) }
     },
   }
   return { provider, state }
@@ -203,6 +203,44 @@ t.test('the LRU keeps each project within its share', async (t) => {
   t.equal((await service.vend(prefixScope('c/'))).fromCache, true)
   t.equal((await service.vend(prefixScope('a/'))).fromCache, false, 'the project\'s oldest entry was evicted')
   t.equal(state.calls.length, 5)
+})
+
+t.test('an upstream credential shorter-lived than the minimum gets the contract\'s error and is never cached', async (t) => {
+  const { clock, state, service } = setup({ negativeTtlMs: 2000 })
+  const scope = prefixScope('p/') // 3600 s: at least 300 s must remain
+  state.lifetimeSeconds = 60
+  const tooShort = { kind: 'misconfigured', code: 'credential_lifetime_too_short' }
+  await t.rejects(service.vend(scope), tooShort)
+  t.equal(service.cacheSize, 0, 'nothing cached')
+  t.equal(service.counters.staleServed, 0, 'the short credential was not served as stale')
+  t.equal(service.upstreamState().local?.lastFailureCode, 'credential_lifetime_too_short', 'the operator sees why')
+  await t.rejects(service.vend(scope), tooShort)
+  t.equal(state.calls.length, 1, 'negative-cached like any failed mint: the upstream is not asked on every request')
+  clock.now += 2001
+  await t.rejects(service.vend(scope), tooShort)
+  t.equal(state.calls.length, 2)
+  t.equal(service.cacheSize, 0)
+})
+
+t.test('a too-short upstream credential does not fall back to an older entry either', async (t) => {
+  const { clock, state, service } = setup({ negativeTtlMs: 0 })
+  const scope = prefixScope('p/')
+  await service.vend(scope)
+  clock.now += 3400_000 // 200 s left: below the minimum, still valid
+  state.lifetimeSeconds = 60
+  await t.rejects(service.vend(scope), { code: 'credential_lifetime_too_short' }, 'a misconfiguration is not an outage')
+  t.equal(service.counters.staleServed, 0)
+})
+
+t.test('a credential long enough for the scope but not for a demanding caller is cached for the others', async (t) => {
+  const { state, service } = setup()
+  const scope = prefixScope('p/')
+  state.lifetimeSeconds = 1800
+  await t.rejects(service.vend(scope, { minRemainingSeconds: 2400 }), { kind: 'misconfigured', code: 'credential_lifetime_too_short' })
+  t.equal(service.cacheSize, 1)
+  const other = await service.vend(scope)
+  t.equal(other.fromCache, true)
+  t.equal(state.calls.length, 1)
 })
 
 t.test('invalid names are refused before anything is minted', async (t) => {

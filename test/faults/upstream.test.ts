@@ -65,3 +65,20 @@ t.test('upstream faults: cached credentials keep flowing, uncached scopes fail f
     t.comment(`upstream faults injected: ${injected}`)
   })
 })
+
+t.test('an upstream issuing credentials shorter than the minimum: the contract\'s misconfiguration error, nothing cached', async (t) => {
+  const world = await startWorld(t, { provider: 'huawei' })
+  const iam = world.iam!
+  iam.credentialSeconds = 60 // the target asks for 900 s; at least 225 s must remain when served
+  const authorize = () => world.test.app.inject({
+    method: 'POST', url: world.authorizePath(), headers: { 'x-auth-token': world.token, 'content-type': 'application/json' },
+    payload: JSON.stringify({ app_file_name: 'short-lived.exe' })
+  })
+  for (const attempt of ['first', 'second']) {
+    const res = await authorize()
+    t.equal(res.statusCode, 500, `${attempt}: ${res.body}`)
+    t.equal(res.json().error_code, 'WKS.00500002', 'Workspace\'s misconfiguration code')
+  }
+  t.equal(iam.calls.length, 1, 'the second request hit the short negative cache, not the upstream')
+  t.equal(world.test.app.credentials.cacheSize, 0, 'the short credential was not cached')
+})
