@@ -7,7 +7,7 @@ import { described, KeyPrefix, ProjectId, Timestamp } from './common.js'
  */
 
 export const AdminError = Type.Object({
-  error: Type.String({ description: 'Stable code: validation, malformed_json, unauthenticated, project_not_found, target_bound, prefix_taken, already_exists, …' }),
+  error: Type.String({ description: 'Stable code: validation, malformed_json, unauthenticated, project_not_found, target_bound, prefix_taken, already_exists, identity_taken, …' }),
   message: Type.String({ description: 'What is wrong, naming the field; never a secret' })
 }, { title: 'AdminError' })
 
@@ -16,7 +16,7 @@ const ADMIN_ERROR_CODES: Record<number, string> = {
   401: 'unauthenticated: missing or wrong admin token',
   404: 'project_not_found, target_not_found, device_not_found, gateway_not_found, access_key_not_found, token_not_found, route_not_found',
   405: 'method_not_allowed',
-  409: 'already_exists (device id, gateway sn, target name), prefix_taken (another project holds an overlapping prefix on the bucket), target_bound',
+  409: 'identity_taken (a device id, dock sn or sub-device sn already registered in any project, in any role), already_exists (target name), prefix_taken (another project holds an overlapping prefix on the bucket), target_bound',
   413: 'body_too_large (64 KiB)',
   415: 'unsupported_media_type: the body must be application/json',
   500: 'internal: details only in the server log',

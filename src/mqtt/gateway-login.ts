@@ -61,6 +61,8 @@ export class ServiceSession {
   #snapshot: ReadonlySet<string> = new Set()
   #refreshedAt = -Infinity
   #refreshing: Promise<void> | undefined
+  /** Bumped by every gateway change: a list read before it is not trusted. */
+  #generation = 0
 
   constructor (
     readonly projectId: string,
@@ -72,8 +74,15 @@ export class ServiceSession {
   async refresh (): Promise<ReadonlySet<string>> {
     if (this.#refreshing === undefined) {
       const refreshing = (async () => {
-        this.#snapshot = new Set(await this.listSns())
-        this.#refreshedAt = this.now()
+        for (;;) {
+          const generation = this.#generation
+          const sns = new Set(await this.listSns())
+          // A gateway changed while the list was read (a dock moved to another project): read again.
+          if (generation !== this.#generation) continue
+          this.#snapshot = sns
+          this.#refreshedAt = this.now()
+          return
+        }
       })()
       this.#refreshing = refreshing
       // Cleared after the assignment, so that a listSns that throws synchronously cannot leave a stale promise behind.
@@ -81,6 +90,22 @@ export class ServiceSession {
     }
     await this.#refreshing
     return this.#snapshot
+  }
+
+  /**
+   * A gateway of some project changed (store notification, every instance):
+   * the sn stops matching at once, before the list is read again — a dock
+   * deleted here and registered in another project must not reach this
+   * session's subscriptions (its `requests_reply` carries credentials).
+   */
+  gatewayChanged (sn: string): void {
+    this.#generation++
+    if (this.#snapshot.has(sn)) {
+      const without = new Set(this.#snapshot)
+      without.delete(sn)
+      this.#snapshot = without
+    }
+    this.refresh().catch(this.onRefreshError)
   }
 
   /** Publish to, or subscribe to, one exact sn's topics: checked against the current list. */

@@ -61,7 +61,7 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
       } catch {
         return undefined
       }
-      return { projectId, sns: async () => (await store.gateways.list(projectId)).map((g) => g.sn) }
+      return { projectId, sns: () => store.gateways.listOwnedSns(projectId) }
     }
   }
   const broker = await startEmbeddedBroker({

@@ -1,7 +1,8 @@
 import { randomHex } from '../keys.js'
 import { notFound } from '../errors.js'
 import { appendAudit } from './audit.js'
-import { notifyChange, rowAad, uniquely, type StoreContext } from './context.js'
+import { notifyChange, rowAad, type StoreContext } from './context.js'
+import { claimIdentities, uniquelyNamed } from './identities.js'
 import { requireProject } from './targets.js'
 
 export type SecretType = 'PRIMARY' | 'SECONDARY'
@@ -20,8 +21,9 @@ export class Devices {
     const deviceId = input.deviceId ?? randomHex(12)
     await this.ctx.db.transaction(async (tx) => {
       await requireProject(tx, projectId)
-      // Device ids are unique across the deployment (security.md rule 4): the primary key says so.
-      await uniquely(`device ${deviceId}`, () => tx.query(
+      // Device ids share one namespace with dock and sub-device serial numbers (src/store/identities.ts).
+      await claimIdentities(tx, projectId, { deviceId }, [{ name: deviceId, role: 'device' }])
+      await uniquelyNamed(deviceId, () => tx.query(
         'insert into devices (id, project_id, primary_sealed, secondary_sealed) values ($1, $2, $3, $4)',
         [deviceId, projectId, this.#seal(deviceId, 'PRIMARY', input.secret),
           input.secondarySecret == null ? null : this.#seal(deviceId, 'SECONDARY', input.secondarySecret)]))
@@ -77,6 +79,7 @@ export class Devices {
   async findForLogin (deviceId: string): Promise<DeviceSecrets | undefined> {
     const [row] = await this.ctx.db.query<{ project_id: string, primary_sealed: string | null, secondary_sealed: string | null }>(
       `select d.project_id, d.primary_sealed, d.secondary_sealed from devices d join projects p on p.id = d.project_id
+       join device_identities own on own.name = d.id and own.device_id = d.id
        where d.id = $1 and not p.disabled`, [deviceId])
     if (row === undefined) return undefined
     const open = (type: SecretType, sealed: string | null): string | null =>

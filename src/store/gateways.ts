@@ -2,7 +2,8 @@ import { hashPassword, verifyPassword } from '../keys.js'
 import { invalid, notFound } from '../errors.js'
 import type { StorageTarget } from '../credentials/target.js'
 import { appendAudit } from './audit.js'
-import { notifyChange, uniquely, type StoreContext } from './context.js'
+import { notifyChange, type StoreContext } from './context.js'
+import { claimIdentities, uniquelyNamed } from './identities.js'
 import { assertPrefixFree, BINDABLE_PROVIDERS, lockPrefixClaims, requireProject, targetOfProject, type Targets } from './targets.js'
 import type { Queryable } from './db.js'
 
@@ -35,7 +36,12 @@ export class Gateways {
     return this.ctx.db.transaction(async (tx) => {
       await requireProject(tx, projectId)
       await this.#checkTarget(tx, projectId, input.targetId, input.objectKeyPrefix)
-      const [row] = await uniquely(`gateway ${input.sn}`, () => tx.query<GatewayRow>(
+      // The dock's sn and its sub-devices' are names no other dock, sub-device or device may hold.
+      await claimIdentities(tx, projectId, { gatewaySn: input.sn }, [
+        { name: input.sn, role: 'dock' },
+        ...(input.subDevices ?? []).map((name) => ({ name, role: 'sub_device' as const }))
+      ])
+      const [row] = await uniquelyNamed(input.sn, () => tx.query<GatewayRow>(
         `insert into gateways (sn, project_id, target_id, object_key_prefix, password_hash, sub_devices)
          values ($1, $2, $3, $4, $5, $6) returning *`,
         [input.sn, projectId, input.targetId, input.objectKeyPrefix, passwordHash, input.subDevices ?? []]))
@@ -43,6 +49,8 @@ export class Gateways {
         projectId, actor, action: 'gateway.create', subject: input.sn,
         detail: { target_id: input.targetId, object_key_prefix: input.objectKeyPrefix, sub_devices: input.subDevices ?? [] }
       })
+      // A cached "unknown gateway" and the service role's sn lists must see the new dock at once.
+      await notifyChange(this.ctx, tx, { kind: 'gateway', id: input.sn, projectId })
       return toGateway(row as GatewayRow)
     })
   }
@@ -84,18 +92,33 @@ export class Gateways {
 
   /** Broker login: the sns this gateway may use (its own and its sub-devices'), or undefined. */
   async verifyLogin (sn: string, password: string | Buffer): Promise<{ projectId: string, sns: string[] } | undefined> {
-    const [row] = await this.ctx.db.query<GatewayRow & { project_disabled: boolean }>(
-      `select g.*, p.disabled as project_disabled from gateways g join projects p on p.id = g.project_id where g.sn = $1`, [sn])
+    // The sns come from the names this gateway owns (src/store/identities.ts), not from its
+    // sub_devices column: a name it lost to an earlier registration is not its to use.
+    const [row] = await this.ctx.db.query<GatewayRow & { project_disabled: boolean, owned: string[] }>(
+      `select g.*, p.disabled as project_disabled,
+         array(select i.name from device_identities i where i.gateway_sn = g.sn and i.role = 'sub_device' order by i.name) as owned
+       from gateways g join projects p on p.id = g.project_id
+       join device_identities own on own.name = g.sn and own.gateway_sn = g.sn
+       where g.sn = $1`, [sn])
     // Hash anyway when the gateway is unknown, so timing does not tell which serial numbers exist.
     const ok = await verifyPassword(password, row?.password_hash ?? UNKNOWN_GATEWAY_HASH)
     if (row === undefined || !ok || row.disabled || row.project_disabled) return undefined
-    return { projectId: row.project_id, sns: [row.sn, ...(row.sub_devices ?? [])] }
+    return { projectId: row.project_id, sns: [row.sn, ...(row.owned ?? [])] }
   }
 
-  /** What a storage_config_get needs: the gateway's target (decrypted) and prefix. */
+  /** The sns of a project's docks that own their serial number (the service role's topics). */
+  async listOwnedSns (projectId: string): Promise<string[]> {
+    const rows = await this.ctx.db.query<{ name: string }>(
+      `select name from device_identities where project_id = $1 and role = 'dock' order by name`, [projectId])
+    return rows.map((r) => r.name)
+  }
+
+  /** What a storage_config_get needs: the gateway's target (decrypted) and prefix; only a dock owning its sn. */
   async resolveForVend (sn: string): Promise<{ gateway: Gateway, disabled: boolean, target: StorageTarget } | undefined> {
     const [row] = await this.ctx.db.query<GatewayRow & { project_disabled: boolean }>(
-      `select g.*, p.disabled as project_disabled from gateways g join projects p on p.id = g.project_id where g.sn = $1`, [sn])
+      `select g.*, p.disabled as project_disabled from gateways g join projects p on p.id = g.project_id
+       join device_identities own on own.name = g.sn and own.gateway_sn = g.sn
+       where g.sn = $1`, [sn])
     if (row === undefined) return undefined
     const target = await this.targets.get(row.project_id, row.target_id)
     return { gateway: toGateway(row), disabled: row.disabled || row.project_disabled, target }

@@ -107,6 +107,43 @@ export const MIGRATIONS: ReadonlyArray<{ id: number, name: string, sql: string }
       );
       create index audit_events_chain on audit_events(chain, seq);
     `
+  },
+  {
+    id: 2,
+    name: 'one namespace for dock serials, sub-device serials and device ids',
+    // Every name a device or dock is known by on MQTT (dock sn, sub-device sn, IoTDA device id)
+    // is one row here, owned by exactly one gateway or device row and deleted with it (the
+    // owner references are checked at commit, so a claim can precede its owner's row): the
+    // primary key makes a name unique across projects and roles (docs/operations.md
+    // "Tenant isolation"). Rows registered before this migration keep their names in order of
+    // creation; a later row whose name was already taken keeps its row but owns no name, so it
+    // can neither log in nor receive credentials until an operator resolves the clash.
+    sql: `
+      create table device_identities (
+        name text primary key,
+        project_id text not null references projects(id) on delete cascade,
+        role text not null check (role in ('dock', 'sub_device', 'device')),
+        gateway_sn text references gateways(sn) on delete cascade deferrable initially deferred,
+        device_id text references devices(id) on delete cascade deferrable initially deferred,
+        check ((role = 'device') = (device_id is not null) and (role = 'device') = (gateway_sn is null))
+      );
+      create index device_identities_gateway on device_identities(gateway_sn);
+      create index device_identities_device on device_identities(device_id);
+
+      insert into device_identities (name, project_id, role, gateway_sn, device_id)
+      select name, project_id, role, gateway_sn, device_id from (
+        select g.sn as name, g.project_id, 'dock' as role, g.sn as gateway_sn, null::text as device_id, g.created_at, 0 as rank
+        from gateways g
+        union all
+        select s.name, g.project_id, 'sub_device', g.sn, null::text, g.created_at, 1
+        from gateways g cross join lateral unnest(g.sub_devices) as s(name)
+        union all
+        select d.id, d.project_id, 'device', null::text, d.id, d.created_at, 2
+        from devices d
+      ) claims
+      order by created_at, rank, name
+      on conflict (name) do nothing
+    `
   }
 ]
 

@@ -177,12 +177,60 @@ for (const kind of STORE_KINDS) {
 
     t.test('a device id is unique across projects', async (t) => {
       t.equal((await app.admin('POST', `/projects/${a}/devices`, { device_id: 'shared-dev' })).status, 201)
-      assertAdminError(t, await app.admin('POST', `/projects/${b}/devices`, { device_id: 'shared-dev' }), 409, 'already_exists', /shared-dev/)
+      assertAdminError(t, await app.admin('POST', `/projects/${b}/devices`, { device_id: 'shared-dev' }), 409, 'identity_taken', /shared-dev/)
     })
 
     t.test('a gateway serial number is unique across projects', async (t) => {
       t.equal((await app.admin('POST', `/projects/${a}/gateways`, { sn: 'SHAREDSN', target_id: ta })).status, 201)
-      assertAdminError(t, await app.admin('POST', `/projects/${b}/gateways`, { sn: 'SHAREDSN', target_id: tb, object_key_prefix: 'b-docks/' }), 409, 'already_exists', /SHAREDSN/)
+      assertAdminError(t, await app.admin('POST', `/projects/${b}/gateways`, { sn: 'SHAREDSN', target_id: tb, object_key_prefix: 'b-docks/' }), 409, 'identity_taken', /SHAREDSN/)
+    })
+
+    // One namespace for dock sns, sub-device sns and device ids, in every role and either order (docs/operations.md "Tenant isolation").
+    type Holder = 'dock' | 'sub_device' | 'device'
+    let seq = 0
+    const register = (projectId: string, targetId: string, role: Holder, name: string) => {
+      const n = ++seq
+      if (role === 'device') return app.admin('POST', `/projects/${projectId}/devices`, { device_id: name })
+      if (role === 'dock') return app.admin('POST', `/projects/${projectId}/gateways`, { sn: name, target_id: targetId, object_key_prefix: `docks-${n}/` })
+      return app.admin('POST', `/projects/${projectId}/gateways`, { sn: `HOLDER${n}`, target_id: targetId, object_key_prefix: `docks-${n}/`, sub_devices: [name] })
+    }
+    for (const first of ['dock', 'sub_device', 'device'] as const) {
+      for (const second of ['dock', 'sub_device', 'device'] as const) {
+        t.test(`a ${first} name cannot be taken as a ${second} by another project`, async (t) => {
+          const name = `N-${first}-${second}`
+          t.equal((await register(a, ta, first, name)).status, 201)
+          const before = await app.store.db.query('select * from device_identities order by name')
+          assertAdminError(t, await register(b, tb, second, name), 409, 'identity_taken', new RegExp(name))
+          t.same(await app.store.db.query('select * from device_identities order by name'), before, 'the refused request changed nothing')
+          t.same((await app.admin('GET', `/projects/${b}/gateways`)).body.gateways.filter((g: any) => g.sub_devices.includes(name) || g.sn === name), [])
+        })
+      }
+    }
+
+    t.test('a sub-device listed twice, or equal to its dock, is refused (400)', async (t) => {
+      assertAdminError(t, await app.admin('POST', `/projects/${b}/gateways`, { sn: 'TWICE', target_id: tb, object_key_prefix: 'twice/', sub_devices: ['AC1', 'AC1'] }), 400, 'identity_repeated', /AC1/)
+      assertAdminError(t, await app.admin('POST', `/projects/${b}/gateways`, { sn: 'SELF', target_id: tb, object_key_prefix: 'self/', sub_devices: ['SELF'] }), 400, 'identity_repeated', /SELF/)
+    })
+
+    t.test('a deleted dock frees its names for another project', async (t) => {
+      t.equal((await app.admin('POST', `/projects/${a}/gateways`, { sn: 'MOVING', target_id: ta, object_key_prefix: 'moving-a/', sub_devices: ['MOVING-AC'] })).status, 201)
+      assertAdminError(t, await app.admin('POST', `/projects/${b}/devices`, { device_id: 'MOVING-AC' }), 409, 'identity_taken')
+      t.equal((await app.admin('DELETE', `/projects/${a}/gateways/MOVING`)).status, 204)
+      t.equal((await app.admin('POST', `/projects/${b}/gateways`, { sn: 'MOVING', target_id: tb, object_key_prefix: 'moving-b/', sub_devices: ['MOVING-AC'] })).status, 201)
+    })
+
+    t.test('concurrent claims of one name in two roles: exactly one wins', async (t) => {
+      const results = await Promise.all([
+        app.admin('POST', `/projects/${a}/devices`, { device_id: 'RACE1' }),
+        app.admin('POST', `/projects/${b}/gateways`, { sn: 'RACE1', target_id: tb, object_key_prefix: 'race/' })
+      ])
+      t.same(results.map((r) => r.status).sort(), [201, 409])
+      t.equal(results.find((r) => r.status === 409)?.body.error, 'identity_taken')
+    })
+
+    t.test('the database itself refuses a second holder, whatever code path inserts it', async (t) => {
+      await t.rejects(app.store.db.query(
+        `insert into device_identities (name, project_id, role, device_id) values ('SHAREDSN', $1, 'device', 'SHAREDSN')`, [b]), { code: '23505' })
     })
 
     t.test('two projects cannot bind overlapping prefixes on one bucket', async (t) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { hashToken } from '../../src/keys.js'
 import { Store, type StoreChange } from '../../src/store/store.js'
 import { rowAad } from '../../src/store/context.js'
+import { MIGRATIONS } from '../../src/store/migrations.js'
 import { openTestStore, STORE_KINDS, TEST_DATABASE_URL, testMasterKey, testSchema } from '../helpers/store.js'
 
 const ADMIN = 'admin'
@@ -33,7 +34,7 @@ t.test('PGlite: migrations apply once, a reopen finds nothing to do, and a wrong
   await first.close()
   const second = await Store.open({ keys, dataDir: dir })
   const migrations = await second.db.query<{ id: number }>('select id from schema_migrations')
-  t.same(migrations.map((m) => Number(m.id)), [1], 'migration 1 recorded once')
+  t.same(migrations.map((m) => Number(m.id)), MIGRATIONS.map((m) => m.id), 'each migration recorded once')
   t.same((await second.projects.list()).map((p) => p.name), ['kept'], 'data survives the reopen')
   await second.close()
   await t.rejects(Store.open({ keys: testMasterKey(), dataDir: dir }), /STSGATE_MASTER_KEY does not match the key this store was created with/,
@@ -51,7 +52,7 @@ if (TEST_DATABASE_URL !== undefined) {
     const second = await Store.open({ keys, databaseUrl: url, schema })
     t.teardown(() => second.close())
     const migrations = await second.db.query<{ id: number }>('select id from schema_migrations')
-    t.same(migrations.map((m) => Number(m.id)), [1])
+    t.same(migrations.map((m) => Number(m.id)), MIGRATIONS.map((m) => m.id))
     t.same((await second.projects.list()).map((p) => p.name), ['kept'])
   })
 
@@ -61,7 +62,7 @@ if (TEST_DATABASE_URL !== undefined) {
     const stores = await Promise.all([0, 1, 2].map(() => Store.open({ keys, databaseUrl: url, schema })))
     t.teardown(() => Promise.all(stores.map((s) => s.close())))
     const migrations = await stores[0]!.db.query<{ id: number }>('select id from schema_migrations')
-    t.same(migrations.map((m) => Number(m.id)), [1], 'applied exactly once')
+    t.same(migrations.map((m) => Number(m.id)), MIGRATIONS.map((m) => m.id), 'applied exactly once')
     const checks = await stores[0]!.db.query("select 1 from meta where key = 'key_check'")
     t.equal(checks.length, 1, 'one key-check row')
   })
