@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto'
-import { signHuaweiRequest } from '../src/providers/huawei-signer.js'
+import { signHuaweiRequest } from '../src/signing/huawei-apig.js'
 
 /**
  * Request signers for the load generator. Every request is signed uniquely

@@ -57,8 +57,6 @@ export function installAuthentication (app: FastifyInstance, deps: {
     },
     async aliyun (req, reply) {
       const verified = await verifyAliyunRequest(signedRequest(req), { lookupKey, replay })
-      // Checked after the signature, so only the key's holder learns it is disabled.
-      if (verified.key.disabled) throw forbidden('access_key_inactive', 'the access key or its project is disabled')
       req.caller = { projectId: verified.key.projectId, principal: `ak:${verified.accessKeyId}` }
       await after(req, reply)
     }

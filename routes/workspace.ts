@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AuthorizeBody, AuthorizeParams, AuthorizeReply, type AuthorizeReplyType } from '../schemas/workspace.js'
 import type { VendedCredential } from '../src/credentials/service.js'
-import { describePolicy } from '../src/credentials/policy.js'
+import { CONTROL_OR_BROKEN, describePolicy } from '../src/credentials/policy.js'
 import type { Scope } from '../src/credentials/scope.js'
 import { invalid, notFound } from '../src/errors.js'
 import { requireOwnProject } from './authenticate.js'
@@ -17,8 +17,6 @@ import { renderWorkspaceError, WORKSPACE_ERROR_STATUSES, WORKSPACE_ERRORS } from
 const AUTHORIZE = '/:project_id/app-warehouse/action/authorize'
 const MAX_NAME_BYTES = 255
 const FORBIDDEN_CHARS = /[/\\*?${}]/u
-// C0, DEL, C1 and lone surrogates (a JSON "\ud800" escape parses into one).
-const CONTROL_OR_BROKEN = /[\p{Cc}\p{Cs}]/u
 
 /** The name becomes an object key and a policy resource: nothing in it may widen the grant (security.md rule 1). */
 export function checkAppFileName (name: string): void {

@@ -1,8 +1,9 @@
 import { createHash, createHmac } from 'node:crypto'
 import {
-  checkAccessKeyId, headerValue, incompleteSignature, requestTarget, requiredHeader, signatureNonce, sortedByKey
+  checkAccessKeyId, acsHeader, incompleteSignature, requestTarget, requiredHeader, signatureNonce, sortedByKey
 } from './aliyun-wire.js'
-import type { RequestTarget, SignatureClaim, SignedRequest } from './aliyun-wire.js'
+import type { RequestTarget, SignatureClaim } from './aliyun-wire.js'
+import type { SignedRequest } from './signed-request.js'
 
 /**
  * V3 signature (`ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=a;b,Signature=hex`),
@@ -93,7 +94,7 @@ function acsDate (req: SignedRequest): number {
  */
 export function acs3CanonicalRequest (req: SignedRequest, target: RequestTarget, signedHeaders: string[], contentSha256: string): string {
   const headers = signedHeaders.map((name) => {
-    const value = headerValue(req, name)
+    const value = acsHeader(req, name)
     if (value === undefined) throw incompleteSignature(`the signed header ${name} is missing`)
     return `${name}:${value.trim()}\n`
   }).join('')

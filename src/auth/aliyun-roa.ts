@@ -1,8 +1,9 @@
 import { createHash, createHmac } from 'node:crypto'
 import {
-  checkAccessKeyId, headerValue, incompleteSignature, requestTarget, requiredHeader, signatureNonce, sortedByKey
+  checkAccessKeyId, acsHeader, incompleteSignature, requestTarget, requiredHeader, signatureNonce, sortedByKey
 } from './aliyun-wire.js'
-import type { RequestTarget, SignatureClaim, SignedRequest } from './aliyun-wire.js'
+import type { RequestTarget, SignatureClaim } from './aliyun-wire.js'
+import type { SignedRequest } from './signed-request.js'
 
 /**
  * Classic ROA signature (`Authorization: acs AK:base64(HMAC-SHA1)`), as built by
@@ -39,8 +40,8 @@ export function signRoa (secret: string, stringToSign: string): Buffer {
 
 /** The SDKs send `x-acs-signature-method: HMAC-SHA1` / version `1.0`; anything else is another scheme. */
 function requireSha1SignatureMethod (req: SignedRequest): void {
-  const method = headerValue(req, 'x-acs-signature-method')
-  const version = headerValue(req, 'x-acs-signature-version')
+  const method = acsHeader(req, 'x-acs-signature-method')
+  const version = acsHeader(req, 'x-acs-signature-version')
   if (method !== undefined && method !== 'HMAC-SHA1') throw incompleteSignature('x-acs-signature-method must be HMAC-SHA1')
   if (version !== undefined && version !== '1.0') throw incompleteSignature('x-acs-signature-version must be 1.0')
 }
@@ -58,7 +59,7 @@ function roaDate (req: SignedRequest): number {
  * the signature, so it is refused rather than trusted.
  */
 function bodyMatchesContentMd5 (req: SignedRequest): boolean {
-  const contentMd5 = headerValue(req, 'content-md5')
+  const contentMd5 = acsHeader(req, 'content-md5')
   if (contentMd5 === undefined) {
     if (req.body.length > 0) throw incompleteSignature('a request body must be signed through Content-MD5')
     return true
@@ -71,7 +72,7 @@ function bodyMatchesContentMd5 (req: SignedRequest): boolean {
  * + canonicalized x-acs-* headers + canonicalized resource.
  */
 export function roaStringToSign (req: SignedRequest, target: RequestTarget): string {
-  const line = (name: string): string => headerValue(req, name) ?? ''
+  const line = (name: string): string => acsHeader(req, name) ?? ''
   return `${req.method}\n${line('accept')}\n${line('content-md5')}\n${line('content-type')}\n${line('date')}\n` +
     canonicalizedAcsHeaders(req) + canonicalizedResource(target)
 }
@@ -84,7 +85,7 @@ function canonicalizedAcsHeaders (req: SignedRequest): string {
   return Object.keys(req.headers)
     .filter((name) => name.startsWith('x-acs-'))
     .sort()
-    .map((name) => `${name}:${(headerValue(req, name) ?? '').replace(/[\t\n\r\f]/g, ' ').trim()}\n`)
+    .map((name) => `${name}:${(acsHeader(req, name) ?? '').replace(/[\t\n\r\f]/g, ' ').trim()}\n`)
     .join('')
 }
 

@@ -1,19 +1,8 @@
 import { invalid } from '../errors.js'
 import type { DomainError } from '../errors.js'
+import { headerValue, type SignedRequest } from './signed-request.js'
 
-/**
- * What both Alibaba signature schemes read from a request: framework-free, so
- * the verifier runs the same behind Fastify, node:http or a test.
- */
-export interface SignedRequest {
-  method: string
-  /** Raw path and query exactly as received (Fastify: `req.raw.url`). */
-  url: string
-  /** Node's lower-cased header map. */
-  headers: Record<string, string | string[] | undefined>
-  /** The raw body bytes (empty for a GET). */
-  body: Buffer
-}
+/** What both Alibaba signature schemes read from a request. */
 
 /**
  * What a scheme parser extracts from a request before any secret is known:
@@ -34,14 +23,11 @@ export interface SignatureClaim {
 
 export const incompleteSignature = (message: string): DomainError => invalid('incomplete_signature', message)
 
-/** A header's value; node joins repeated headers with `, `, arrays only come from set-cookie. */
-export function headerValue (req: SignedRequest, name: string): string | undefined {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
-}
+/** A header's value; repeats are joined with `, `, as node joins them. */
+export const acsHeader = (req: SignedRequest, name: string): string | undefined => headerValue(req.headers, name, ', ')
 
 export function requiredHeader (req: SignedRequest, name: string): string {
-  const value = headerValue(req, name)
+  const value = acsHeader(req, name)
   if (value === undefined || value === '') throw incompleteSignature(`the ${name} header is required`)
   return value
 }

@@ -3,8 +3,9 @@ import { safeEqual } from '../keys.js'
 import {
   type HuaweiScheme, MalformedUrlError, SDK_SCHEME, UNSIGNED_PAYLOAD, V11_SCHEME,
   canonicalRequest, parseSdkDate, sdkSignature, sha256Hex, v11Signature
-} from './huawei-signature.js'
+} from '../signing/huawei-apig.js'
 import type { ReplayGuard } from './replay.js'
+import { DEFAULT_SKEW_MS, headerValue, type HeaderBag, type SignedRequest } from './signed-request.js'
 
 /**
  * Server-side verifier for Huawei API Gateway AK/SK signatures
@@ -23,17 +24,8 @@ import type { ReplayGuard } from './replay.js'
  * back without a second lookup.
  */
 
-export type { HuaweiScheme } from './huawei-signature.js'
-
-export type HeaderBag = Record<string, string | string[] | undefined>
-
-export interface SignedRequest {
-  method: string
-  /** Raw path + query exactly as received (`req.raw.url`). */
-  url: string
-  headers: HeaderBag
-  body: Buffer
-}
+export type { HuaweiScheme } from '../signing/huawei-apig.js'
+export type { HeaderBag, SignedRequest } from './signed-request.js'
 
 /** What the key store knows about an access key; routes may carry more (project id…). */
 export interface HuaweiAccessKey {
@@ -66,8 +58,6 @@ export interface HuaweiVerified<K extends HuaweiAccessKey = HuaweiAccessKey> {
   requestTime: number
   key: K
 }
-
-export const DEFAULT_SKEW_MS = 15 * 60 * 1000
 
 const SCHEME_PREFIX = /^(SDK-HMAC-SHA256|V11-HMAC-SHA256) /
 
@@ -110,7 +100,9 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
     : v11Signature(auth.accessKeyId, key.secret, sdkDate, auth.scopeText, canonical)
   if (!safeEqual(expected, auth.signature)) throw mismatch('the request signature does not match')
 
-  // A disabled key is told apart only now, so strangers cannot probe key states.
+  // The same step as the Alibaba verifier (src/auth/aliyun.ts, requireEnabled): after the
+  // signature, so strangers cannot probe key states; before the replay record, so a
+  // refused request changes no state.
   if (key.disabled === true) throw forbidden('access_key_disabled', 'the access key is disabled')
 
   // Recorded only after verification, so garbage cannot burn a signature (security.md rule 2).
@@ -214,7 +206,7 @@ function signedHeaderValues (signed: readonly string[], headers: HeaderBag): Map
   }
   const values = new Map<string, string>()
   for (const name of signed) {
-    const value = headerValue(headers, name, true)
+    const value = headerValue(headers, name, ',')
     if (value === undefined) throw incomplete(`the signed header ${name} is missing`)
     values.set(name, value)
   }
@@ -226,7 +218,7 @@ function signedHeaderValues (signed: readonly string[], headers: HeaderBag): Map
  * the client sent one; else hex SHA-256 of the body. Returns the declared value.
  */
 function payloadHashHeader (headers: HeaderBag, allowUnsigned: boolean): string | undefined {
-  const declared = headerValue(headers, 'x-sdk-content-sha256', true)
+  const declared = headerValue(headers, 'x-sdk-content-sha256', ',')
   if (declared === undefined) return undefined
   if (declared.trim() === UNSIGNED_PAYLOAD) {
     if (!allowUnsigned) throw unauthenticated('unsigned_payload', 'X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is not accepted here')
@@ -260,21 +252,6 @@ function buildCanonicalRequest (req: SignedRequest, signedHeaders: readonly stri
     if (!(err instanceof MalformedUrlError)) throw err
     throw mismatch(`the request URL cannot be canonicalized: ${err.message}`)
   }
-}
-
-/**
- * One header's value. Node lower-cases names and joins most repeats with `, `;
- * an array (set-cookie style, or another front end) is joined with `,` when
- * `joinRepeats`, else treated as absent — a repeated Authorization/X-Sdk-Date is ambiguous.
- */
-function headerValue (headers: HeaderBag, name: string, joinRepeats = false): string | undefined {
-  let value = headers[name]
-  if (value === undefined) {
-    const key = Object.keys(headers).find((k) => k.toLowerCase() === name)
-    value = key === undefined ? undefined : headers[key]
-  }
-  if (Array.isArray(value)) return joinRepeats ? value.join(',') : undefined
-  return value
 }
 
 const incomplete = (message: string) => unauthenticated('incomplete_signature', message)

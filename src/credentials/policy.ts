@@ -31,8 +31,9 @@ const MAX_KEY_BYTES = 1024
 // is normalised to '/' by some S3-compatible stores, so it could hide a segment.
 const FORBIDDEN = /[*?${}\\]/u
 // Control characters (C0, DEL, C1) and lone surrogates, which JSON would escape
-// into something the upstream parser may read differently.
-const CONTROL_OR_BROKEN = /[\p{Cc}\p{Cs}]/u
+// into something the upstream parser may read differently (a JSON "\ud800" escape
+// parses into one). Contracts that check a caller's name early use it too.
+export const CONTROL_OR_BROKEN = /[\p{Cc}\p{Cs}]/u
 
 /**
  * Check a prefix or object key that is about to reach a policy. Throws

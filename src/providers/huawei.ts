@@ -4,7 +4,7 @@ import type { HuaweiUpstream } from '../credentials/target.js'
 import type { Scope } from '../credentials/scope.js'
 import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint, isLinkLocalOrMetadata } from './endpoint.js'
-import { signHuaweiRequest } from './huawei-signer.js'
+import { signHuaweiRequest } from '../signing/huawei-apig.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, withDeadline,
   type CredentialProvider, type MintedCredential, type ProviderOptions,

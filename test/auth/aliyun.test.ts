@@ -163,7 +163,7 @@ t.test('a wrong secret is a signature mismatch', async (t) => {
   await t.rejects(openApi(fake, 'v2', {}, 'not-the-secret'), popCode('SignatureDoesNotMatch'), 'openapi-client v2')
 })
 
-t.test('an unknown access key is not found; an inactive one is left to the caller', async (t) => {
+t.test('an unknown access key is not found; the looked-up record comes back for the caller\'s own checks', async (t) => {
   const fake = await startFake(t, {}, { [AK]: { secret: SECRET, active: true }, LTAIdisabled: { secret: SECRET, active: false } })
   await t.rejects(popCore(fake, {}, SECRET, 'LTAIunknown'), { ...popCode('InvalidAccessKeyId.NotFound'), statusCode: 404 })
   await t.rejects(openApi(fake, 'v3', {}, SECRET, 'LTAIunknown'), popCode('InvalidAccessKeyId.NotFound'))
@@ -172,6 +172,18 @@ t.test('an unknown access key is not found; an inactive one is left to the calle
     lookupKey: async (id) => (id === 'LTAIdisabled' ? { secret: SECRET, active: false } : undefined), replay: guard
   })
   t.same(verified, { accessKeyId: 'LTAIdisabled', scheme: 'acs3', key: { secret: SECRET, active: false } }, 'the looked-up record comes back for the status check')
+})
+
+t.test('a disabled key is refused after its signature verified and before its nonce is spent', async (t) => {
+  const keys = new Map([['LTAIdisabled', { secret: SECRET, disabled: true }]])
+  const opts = { lookupKey: async (id: string) => keys.get(id), replay: new MemoryReplayGuard() }
+  const request = handSignedAcs3({ accessKeyId: 'LTAIdisabled' })
+  await t.rejects(verifyAliyunRequest(request, opts), { kind: 'forbidden', code: 'access_key_inactive' })
+  await t.rejects(verifyAliyunRequest(handSignedAcs3({ accessKeyId: 'LTAIdisabled', secret: 'guess' }), opts),
+    { code: 'signature_mismatch' }, 'a stranger cannot learn that the key exists but is disabled')
+  keys.get('LTAIdisabled')!.disabled = false
+  t.match(await verifyAliyunRequest(request, opts), { accessKeyId: 'LTAIdisabled' }, 'the refused request spent no nonce')
+  await t.rejects(verifyAliyunRequest(request, opts), { code: 'nonce_used' }, 'once accepted, its nonce is spent')
 })
 
 t.test('requests outside the ±15 minute window are refused, both ways', async (t) => {

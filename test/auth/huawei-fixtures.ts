@@ -9,7 +9,7 @@ import {
 } from '../../src/auth/huawei.js'
 import {
   type HuaweiScheme, SDK_SCHEME, canonicalRequest, formatSdkDate, sdkSignature, sha256Hex, v11Signature
-} from '../../src/auth/huawei-signature.js'
+} from '../../src/signing/huawei-apig.js'
 
 /**
  * Test harness: a bare node:http server running the verifier, the vendor SDK

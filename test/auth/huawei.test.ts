@@ -5,7 +5,7 @@ import { MemoryReplayGuard } from '../../src/auth/replay.js'
 import { isHuaweiSigned, verifyHuaweiRequest, type SignedRequest } from '../../src/auth/huawei.js'
 import {
   canonicalHeaders, canonicalQuery, canonicalUri, derivedSigningKey, formatSdkDate, huaweiUrlEncode, parseSdkDate, splitRequestTarget
-} from '../../src/auth/huawei-signature.js'
+} from '../../src/signing/huawei-apig.js'
 import { isDomainError } from '../../src/errors.js'
 import {
   AK, KEYS, PROJECT, SK, type SdkError, type Harness, authorizeRequest, derivedClient, handSign, plainClient,
@@ -301,6 +301,16 @@ t.test('signed-header and payload rules (security.md rule 2)', async (t) => {
     t.match(h.last(), { ok: true }, 'a correct declared hash verifies')
     await sendRaw(h.port, handSign({ url: '/v1/p/x', host: `127.0.0.1:${h.port}`, body, headers: { 'x-sdk-content-sha256': 'f'.repeat(64) } }))
     t.match(h.last(), { ok: false, code: 'signature_mismatch', message: /X-Sdk-Content-Sha256/ })
+  })
+
+  t.test('a refused disabled key spends no signature: the same request verifies once the key is enabled again', async (t) => {
+    const key = { secret: 'disabledSecret', projectId: PROJECT, disabled: true }
+    const opts = { lookupKey: async () => key, replay: new MemoryReplayGuard() }
+    const raw = handSign({ url: '/v1/p/x', host: 'h', ak: 'HPUADISABLEDKEY00001', sk: 'disabledSecret' })
+    await t.rejects(verifyHuaweiRequest(raw, opts), { kind: 'forbidden', code: 'access_key_disabled' })
+    key.disabled = false
+    t.equal((await verifyHuaweiRequest(raw, opts)).accessKeyId, 'HPUADISABLEDKEY00001')
+    await t.rejects(verifyHuaweiRequest(raw, opts), { code: 'replayed' }, 'once accepted, the signature is spent')
   })
 
   t.test('a repeated signed header is canonicalized joined with a comma', async (t) => {

@@ -7,15 +7,46 @@
  *   iam.setMode('throttle')      // 'ok' | 'fail' | 'throttle' | 'deny' | 'hang' | 'garbage'
  *   await iam.close()
  *
- * It recomputes the SDK-HMAC-SHA256 signature from the request as received
- * (canonical URI with trailing '/', sorted query, the signed headers, SHA-256
- * of the body as sent), requires `host` and `x-sdk-date` to be signed, and
- * answers 201 `{credential:{access, secret, securitytoken, expires_at}}`.
+ * It re-signs the request as received with the vendor SDK's own signer
+ * (`@huaweicloud/huaweicloud-sdk-core` AKSKSigner: the signed headers with
+ * their values, the received X-Sdk-Date, path, query and JSON body) and
+ * requires the very same Authorization header, so a bug shared by our signer
+ * and our verifier cannot pass here. It requires `host` and `x-sdk-date` to be
+ * signed, and answers 201 `{credential:{access, secret, securitytoken, expires_at}}`.
  * Errors use the Keystone shape `{"error":{"code","title","message"}}`.
  */
-import type { ServerResponse } from 'node:http'
-import { huaweiCanonicalRequest, huaweiSignature } from '../../src/providers/huawei-signer.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
 import { randomToken, startFakeUpstream, type FakeUpstream } from './fake-upstream.js'
+
+const require = createRequire(import.meta.url)
+const { AKSKSigner } = require('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner') as {
+  AKSKSigner: { sign (request: object, credential: object): { Authorization: string } }
+}
+
+/**
+ * The Authorization the SDK would send for this request. The SDK signs every
+ * header it is given plus `host`, takes the date from `X-Sdk-Date` (that exact
+ * key) and hashes `JSON.stringify(data)`, so a body it could not have produced
+ * gets no signature at all.
+ */
+function sdkAuthorization (req: IncomingMessage, url: URL, body: Buffer, signed: string[], keys: { accessKeyId: string, secretAccessKey: string }): string | undefined {
+  const text = body.toString('utf8')
+  let data: unknown
+  try { data = text === '' ? undefined : JSON.parse(text) } catch { return undefined }
+  if (data !== undefined && JSON.stringify(data) !== text) return undefined
+  const headers: Record<string, string> = {}
+  for (const name of signed) headers[name === 'x-sdk-date' ? 'X-Sdk-Date' : name] = String(req.headers[name] ?? '')
+  const queryParams: Record<string, string | string[]> = {}
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key)
+    queryParams[key] = values.length === 1 ? values[0]! : values
+  }
+  return AKSKSigner.sign(
+    { method: req.method ?? 'POST', endpoint: `http://${req.headers.host ?? ''}${url.pathname}`, headers, queryParams, data },
+    { getAk: () => keys.accessKeyId, getSk: () => keys.secretAccessKey }
+  ).Authorization
+}
 
 export interface HuaweiIamCall {
   accessKeyId: string
@@ -50,17 +81,14 @@ export async function startFakeHuaweiIam (keys: { accessKeyId: string, secretAcc
       const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 
       let error: string | undefined
-      const m = /^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(req.headers.authorization ?? '')
+      const authorization = req.headers.authorization ?? ''
+      const m = /^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(authorization)
       if (m === null) error = 'malformed Authorization'
       else if (m[1] !== keys.accessKeyId) error = 'unknown access key'
       else {
         const signed = m[2]!.split(';')
         if (!signed.includes('host') || !signed.includes('x-sdk-date')) error = 'host or x-sdk-date not signed'
-        else {
-          const headers = Object.fromEntries(signed.map((h) => [h, String(req.headers[h] ?? '')]))
-          const { canonical } = huaweiCanonicalRequest({ method: req.method ?? 'POST', url, headers, body })
-          if (huaweiSignature(canonical, String(req.headers['x-sdk-date'] ?? ''), keys.secretAccessKey) !== m[3]) error = 'signature mismatch'
-        }
+        else if (sdkAuthorization(req, url, body, signed, keys) !== authorization) error = 'signature mismatch'
       }
       if (error === undefined && url.pathname !== '/v3.0/OS-CREDENTIAL/securitytokens') error = 'not found'
       const call: HuaweiIamCall = {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import t, { type Test } from 'tap'
 import { startFakeHuaweiIam, type FakeHuaweiIam } from '../fakes/huawei-iam.js'
 import { createHuaweiProvider } from '../../src/providers/huawei.js'
-import { sdkDate, signHuaweiRequest } from '../../src/providers/huawei-signer.js'
+import { formatSdkDate, signHuaweiRequest } from '../../src/signing/huawei-apig.js'
 import { renderPolicy } from '../../src/credentials/policy.js'
 import type { DomainError } from '../../src/errors.js'
 import type { HuaweiUpstream } from '../../src/credentials/target.js'
@@ -39,12 +39,24 @@ t.test('the signer matches @huaweicloud/huaweicloud-sdk-core AKSKSigner byte for
   const theirs = AKSKSigner.sign({
     method: 'POST',
     endpoint: url.toString(),
-    headers: { 'content-type': 'application/json;charset=utf8', 'X-Sdk-Date': sdkDate(at) },
+    headers: { 'content-type': 'application/json;charset=utf8', 'X-Sdk-Date': formatSdkDate(at.getTime()) },
     queryParams: { b: '2', a: 'x y' },
     data: JSON.parse(body),
   }, { getAk: () => keys.accessKeyId, getSk: () => keys.secretAccessKey })
-  t.equal(sdkDate(at), '20261124T101112Z')
+  t.equal(formatSdkDate(at.getTime()), '20261124T101112Z')
   t.equal(ours.authorization, theirs.Authorization)
+})
+
+t.test('the fake IAM checks with the SDK\'s signer: our signature passes, a body changed after signing does not', async (t) => {
+  const iam = await startFakeHuaweiIam(keys)
+  t.teardown(() => iam.close())
+  const url = new URL(`${iam.url}/v3.0/OS-CREDENTIAL/securitytokens`)
+  const body = JSON.stringify({ auth: { identity: { methods: ['assume_role'] } } })
+  const headers = signHuaweiRequest({ method: 'POST', url, headers: { 'content-type': 'application/json;charset=utf8' }, body }, keys)
+  t.equal((await fetch(url, { method: 'POST', headers, body })).status, 201)
+  const tampered = JSON.stringify({ auth: { identity: { methods: ['token'] } } })
+  t.equal((await fetch(url, { method: 'POST', headers, body: tampered })).status, 401)
+  t.same(iam.calls.map((c) => c.signatureValid), [true, false])
 })
 
 t.test('mints through the fake: signature verified, agency, domain, duration, policy carried, 201 parsed', async (t) => {

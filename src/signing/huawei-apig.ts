@@ -1,18 +1,27 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto'
 
 /**
- * Huawei API Gateway AK/SK signing primitives, written to match
- * `@huaweicloud/huaweicloud-sdk-core` 3.1.x (`auth/AKSKSigner.js`,
- * `auth/DerivedAKSKSigner.js`, `auth/HKDF.js`) byte for byte. Pure functions,
- * shared by the verifier and by the tests' own signer.
+ * Huawei API Gateway AK/SK signing (`SDK-HMAC-SHA256`, derived
+ * `V11-HMAC-SHA256`), written to match `@huaweicloud/huaweicloud-sdk-core`
+ * 3.1.x (`auth/AKSKSigner.js`, `auth/DerivedAKSKSigner.js`, `auth/HKDF.js`)
+ * byte for byte:
+ *
+ *   canonical request = METHOD \n canonical URI (each segment percent-encoded,
+ *     always ending in '/') \n canonical query \n canonical headers \n
+ *     signed headers \n hex SHA-256(body)
+ *   string to sign    = "SDK-HMAC-SHA256" \n X-Sdk-Date \n hex SHA-256(canonical request)
+ *   signature         = hex HMAC-SHA256(SK, string to sign)
+ *
+ * One canonicalization for both directions: the verifier (src/auth/huawei.ts)
+ * checks what callers send us, and `signHuaweiRequest` signs what we send to
+ * Huawei IAM (src/providers/huawei.ts). Pure functions, no I/O; the tests hold
+ * both sides against the vendor SDK's own signer.
  */
 
 export const SDK_SCHEME = 'SDK-HMAC-SHA256'
 export const V11_SCHEME = 'V11-HMAC-SHA256'
 export type HuaweiScheme = typeof SDK_SCHEME | typeof V11_SCHEME
 
-/** SHA-256 of the empty string (AKSKSigner.EMPTY_BODY_SHA256). */
-export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
 export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
@@ -160,4 +169,32 @@ export function parseSdkDate (value: string): number | undefined {
 /** Epoch ms to `X-Sdk-Date` form (AKSKSigner.BasicDateFormat + `Z`). */
 export function formatSdkDate (ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+}
+
+/**
+ * Client side: the given headers plus `host`, `x-sdk-date` and `authorization`,
+ * every one of them signed. `host` includes the port when the URL has one, as
+ * the SDK signs it.
+ */
+export function signHuaweiRequest (
+  request: { method: string, url: URL, headers: Record<string, string>, body: string | Buffer },
+  credentials: { accessKeyId: string, secretAccessKey: string },
+  now: Date = new Date()
+): Record<string, string> {
+  const sdkDate = formatSdkDate(now.getTime())
+  const headers: Record<string, string> = {}
+  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value
+  headers.host = request.url.host
+  headers['x-sdk-date'] = sdkDate
+  const signedHeaders = Object.keys(headers).sort()
+  const canonical = canonicalRequest({
+    method: request.method,
+    target: request.url.pathname + request.url.search,
+    signedHeaders,
+    headerValues: new Map(Object.entries(headers)),
+    payloadHash: sha256Hex(request.body)
+  })
+  const signature = sdkSignature(credentials.secretAccessKey, sdkDate, canonical)
+  headers.authorization = `${SDK_SCHEME} Access=${credentials.accessKeyId}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`
+  return headers
 }
