@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AuthorizeBody, AuthorizeParams, AuthorizeReply, type AuthorizeReplyType } from '../schemas/workspace.js'
 import type { VendedCredential } from '../src/credentials/service.js'
 import { CONTROL_OR_BROKEN, describePolicy } from '../src/credentials/policy.js'
-import type { Scope } from '../src/credentials/scope.js'
+import { endpointUrl } from '../src/domain/endpoint.js'
+import type { Scope } from '../src/domain/scope.js'
 import { invalid, notFound } from '../src/errors.js'
 import { requireOwnProject } from './authenticate.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
@@ -28,18 +29,12 @@ export function checkAppFileName (name: string): void {
   if (name === '.' || name === '..') reject('is . or ..')
 }
 
-/** The target's endpoint as Workspace clients expect it: an https:// URL (an explicit scheme is kept). */
-export function serverEndPoint (endpoint: string): string {
-  const url = /^https?:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`
-  return url.replace(/\/+$/, '')
-}
-
 /** Huawei IAM's own form: UTC with six fractional digits. */
 export const huaweiExpiry = (at: Date): string => at.toISOString().replace(/Z$/, '000Z')
 
 function toAuthorizeReply (scope: Scope, directory: string, credential: VendedCredential): AuthorizeReplyType {
   return {
-    server_end_point: serverEndPoint(scope.target.endpoint),
+    server_end_point: endpointUrl(scope.target.endpoint),
     bucket_name: scope.target.bucket,
     directory,
     ak: credential.accessKeyId,

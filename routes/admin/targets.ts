@@ -6,7 +6,7 @@ import {
   type CreateTargetInput
 } from '../../schemas/admin.js'
 import { invalid } from '../../src/errors.js'
-import type { StorageTarget, Upstream } from '../../src/credentials/target.js'
+import type { StorageTarget, Upstream } from '../../src/domain/target.js'
 import { checkUpstreamEndpoint } from '../../src/providers/endpoint.js'
 import type { Binding } from '../../src/store/targets.js'
 import { ADMIN_ACTOR, adminDocs } from './common.js'

@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.js'
 import type { BindingKind } from '../store/targets.js'
-import type { StorageTarget } from './target.js'
+import type { StorageTarget } from '../domain/target.js'
 import { InvalidatedCache, type InvalidatedCacheOptions } from '../store/invalidated-cache.js'
 
 export interface ResolvedBinding { target: StorageTarget, prefix: string }

@@ -1,6 +1,6 @@
 import { DomainError, invalid } from '../errors.js'
-import { normalizeActions, type Scope, type ScopeResource, type StorageAction } from './scope.js'
-import type { ProviderName } from './target.js'
+import { normalizeActions, type Scope, type ScopeResource, type StorageAction } from '../domain/scope.js'
+import type { ProviderName } from '../domain/target.js'
 
 /**
  * Session policies: the only place a name chosen by a caller reaches a policy

@@ -1,9 +1,9 @@
 import { DomainError, isDomainError, throttled } from '../errors.js'
-import type { CredentialProvider } from '../providers/provider.js'
+import type { CredentialProvider } from '../domain/provider.js'
 import { CredentialLru, MintBudget, NegativeCache, type CachedCredential } from './cache.js'
 import { renderPolicy } from './policy.js'
-import { scopeKey, type Scope } from './scope.js'
-import type { ProviderName, StorageTarget } from './target.js'
+import { scopeKey, type Scope } from '../domain/scope.js'
+import type { ProviderName, StorageTarget } from '../domain/target.js'
 
 /**
  * vend(scope) → a credential from the cache or freshly minted (upstream.md, "Reuse").

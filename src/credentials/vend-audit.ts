@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../store/audit.js'
 import { vendChain } from '../store/audit.js'
-import type { Scope } from './scope.js'
-import { normalizeActions, scopeKey } from './scope.js'
+import type { Scope } from '../domain/scope.js'
+import { normalizeActions, scopeKey } from '../domain/scope.js'
 
 /**
  * Vend events, batched (security.md rule 8): `record` only queues, so the hot

@@ -1,9 +1,10 @@
 import type { StorageConfigGetRequestType, StorageConfigGetReplyType, StorageConfigOutputType } from '../../schemas/dji.js'
 import { MEDIA_MODULE, STORAGE_CONFIG_GET } from '../../schemas/dji.js'
 import { isDomainError } from '../errors.js'
-import type { Scope, StorageAction } from '../credentials/scope.js'
+import { endpointUrl } from '../domain/endpoint.js'
+import type { Scope, StorageAction } from '../domain/scope.js'
 import type { VendedCredential, VendOptions } from '../credentials/service.js'
-import type { ProviderName, StorageTarget } from '../credentials/target.js'
+import type { ProviderName, StorageTarget } from '../domain/target.js'
 import type { Gateway } from '../store/gateways.js'
 import { RecentReplies } from './recent-replies.js'
 import { DEFAULT_MAX_REQUEST_BYTES, parseStorageConfigRequest, payloadExcerpt, replyTopic, type MalformedReason } from './storage-config-request.js'
@@ -76,12 +77,6 @@ export interface StorageConfigResponder {
   readonly counters: StorageConfigCounters
   /** Stops answering and waits for replies under way. The transport stays open (its owner closes it). */
   stop (): Promise<void>
-}
-
-/** The target's endpoint as DJI docks expect it: an https:// URL (an explicit scheme is kept). */
-export function djiEndpoint (endpoint: string): string {
-  const url = /^https?:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`
-  return url.replace(/\/+$/, '')
 }
 
 /** The credential service's default floor (src/credentials/service.ts). */
@@ -164,7 +159,7 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
     const at = now()
     const output: StorageConfigOutputType = {
       bucket: target.bucket,
-      endpoint: djiEndpoint(target.endpoint),
+      endpoint: endpointUrl(target.endpoint),
       object_key_prefix: gateway.objectKeyPrefix,
       provider,
       region: target.region,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { CredentialCounters } from '../credentials/service.js'
-import type { ProviderName } from '../credentials/target.js'
+import type { ProviderName } from '../domain/target.js'
 import type { LoginKind } from '../mqtt/sessions.js'
 import type { StorageConfigCounters } from '../mqtt/storage-config.js'
 

@@ -1,11 +1,12 @@
 import StsPackage from '@alicloud/sts20150401'
-import type { AliyunUpstream } from '../credentials/target.js'
-import type { Scope } from '../credentials/scope.js'
+import type { AliyunUpstream } from '../domain/target.js'
+import type { Scope } from '../domain/scope.js'
+import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint } from './endpoint.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, sessionName, withDeadline,
-  type CredentialProvider, type MintedCredential, type ProviderOptions,
+  type ProviderOptions,
 } from './provider.js'
 import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
 

@@ -1,11 +1,12 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
-import type { AwsUpstream } from '../credentials/target.js'
-import type { Scope } from '../credentials/scope.js'
+import type { AwsUpstream } from '../domain/target.js'
+import type { Scope } from '../domain/scope.js'
+import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint } from './endpoint.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, sessionName, withDeadline,
-  type CredentialProvider, type MintedCredential, type ProviderOptions,
+  type ProviderOptions,
 } from './provider.js'
 import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
 

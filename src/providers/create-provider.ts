@@ -1,11 +1,12 @@
 import type { MasterKey } from '../keys.js'
-import type { AliyunUpstream, AwsUpstream, HuaweiUpstream, StorageTarget } from '../credentials/target.js'
+import type { CredentialProvider } from '../domain/provider.js'
+import type { StorageTarget } from '../domain/target.js'
 import { DomainError } from '../errors.js'
 import { createAliyunProvider } from './aliyun.js'
 import { createAwsProvider } from './aws.js'
 import { createHuaweiProvider } from './huawei.js'
 import { createLocalProvider } from './local.js'
-import type { CredentialProvider, ProviderOptions } from './provider.js'
+import type { ProviderOptions } from './provider.js'
 
 export interface ProviderDeps extends ProviderOptions {
   /** Signs the local issuer's tokens. */
@@ -20,16 +21,15 @@ export function createProvider (target: StorageTarget, deps: ProviderDeps): Cred
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
     ...(deps.allowCustomUpstreams !== undefined ? { allowCustomUpstreams: deps.allowCustomUpstreams } : {}),
   }
-  const upstream = target.upstream
   const missing = (): never => { throw new DomainError('misconfigured', 'upstream_missing', `target ${target.id} has no upstream configuration`) }
   switch (target.provider) {
     case 'local':
       return createLocalProvider({ masterKey: deps.masterKey, ...(deps.now !== undefined ? { now: deps.now } : {}) })
     case 'aliyun':
-      return createAliyunProvider((upstream ?? missing()) as AliyunUpstream, options)
+      return createAliyunProvider(target.upstream ?? missing(), options)
     case 'aws':
-      return createAwsProvider((upstream ?? missing()) as AwsUpstream, target.region, options)
+      return createAwsProvider(target.upstream ?? missing(), target.region, options)
     case 'huawei':
-      return createHuaweiProvider((upstream ?? missing()) as HuaweiUpstream, options)
+      return createHuaweiProvider(target.upstream ?? missing(), options)
   }
 }

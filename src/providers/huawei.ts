@@ -1,13 +1,14 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { Agent, request } from 'undici'
-import type { HuaweiUpstream } from '../credentials/target.js'
-import type { Scope } from '../credentials/scope.js'
+import type { HuaweiUpstream } from '../domain/target.js'
+import type { Scope } from '../domain/scope.js'
+import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint, isLinkLocalOrMetadata } from './endpoint.js'
 import { signHuaweiRequest } from '../signing/huawei-apig.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, withDeadline,
-  type CredentialProvider, type MintedCredential, type ProviderOptions,
+  type ProviderOptions,
 } from './provider.js'
 import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
 

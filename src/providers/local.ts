@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { safeEqual, type MasterKey } from '../keys.js'
-import type { Scope } from '../credentials/scope.js'
-import { checkDuration, type CredentialProvider, type MintedCredential } from './provider.js'
+import type { Scope } from '../domain/scope.js'
+import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
+import { checkDuration } from './provider.js'
 
 /**
  * The local issuer (development, tests, the embedded default). It mints

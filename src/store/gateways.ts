@@ -1,6 +1,6 @@
 import { hashPassword, verifyPassword } from '../keys.js'
 import { invalid, notFound } from '../errors.js'
-import type { StorageTarget } from '../credentials/target.js'
+import type { StorageTarget } from '../domain/target.js'
 import { appendAudit } from './audit.js'
 import { notifyChange, type StoreContext } from './context.js'
 import { claimIdentities, uniquelyNamed } from './identities.js'

@@ -1,6 +1,6 @@
 import { randomHex } from '../keys.js'
 import { conflict, invalid, notFound } from '../errors.js'
-import type { ProviderName, StorageTarget, Upstream } from '../credentials/target.js'
+import type { ProviderName, StorageTarget, Upstream } from '../domain/target.js'
 import { appendAudit } from './audit.js'
 import { notifyChange, rowAad, uniquely, type StoreContext } from './context.js'
 import type { Queryable } from './db.js'
@@ -120,6 +120,7 @@ export class Targets {
   }
 
   #toTarget (r: TargetRow): StorageTarget & { createdAt: Date } {
+    // A driver row: the sealed upstream was stored with this provider by create(), so the pair matches.
     return {
       id: r.id,
       projectId: r.project_id,
@@ -136,7 +137,7 @@ export class Targets {
         ? null
         : JSON.parse(this.ctx.keys.open(r.upstream_sealed, rowAad('targets', 'upstream', r.id))) as Upstream,
       createdAt: new Date(r.created_at)
-    }
+    } as StorageTarget & { createdAt: Date }
   }
 }
 

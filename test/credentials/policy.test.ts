@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import {
   describePolicy, dialectFor, policyActions, policyResource, renderPolicy, validatePolicyPath, type PolicyDialect,
 } from '../../src/credentials/policy.js'
-import { scopeKey } from '../../src/credentials/scope.js'
+import { scopeKey } from '../../src/domain/scope.js'
 import { makeScope, makeTarget } from './scope-fixtures.js'
 
 const PREFIX: Record<PolicyDialect, string> = { ram: 'acs:oss:*:*:', iam: 'arn:aws:s3:::', obs: 'obs:*:*:object:' }

@@ -1,7 +1,7 @@
-import type { Scope } from '../../src/credentials/scope.js'
-import type { StorageTarget } from '../../src/credentials/target.js'
+import type { Scope } from '../../src/domain/scope.js'
+import type { StorageTarget } from '../../src/domain/target.js'
 
-/** Test fixtures: a target and a scope with sensible defaults. */
+/** Test fixtures: a target and a scope with sensible defaults (any provider/upstream pairing a test asks for). */
 export function makeTarget (overrides: Partial<StorageTarget> = {}): StorageTarget {
   return {
     id: 'tgt-1',
@@ -17,7 +17,7 @@ export function makeTarget (overrides: Partial<StorageTarget> = {}): StorageTarg
     durationSeconds: 3600,
     upstream: null,
     ...overrides,
-  }
+  } as StorageTarget
 }
 
 export function makeScope (overrides: Partial<Scope> = {}): Scope {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { VendAuditLog, type VendAuditSink } from '../../src/credentials/vend-audit.js'
 import type { AuditEvent } from '../../src/store/audit.js'
-import type { Scope } from '../../src/credentials/scope.js'
+import type { Scope } from '../../src/domain/scope.js'
 import { startWorld } from '../routes/workspace-world.js'
 import { STORE_KINDS, openTestStore } from '../helpers/store.js'
 

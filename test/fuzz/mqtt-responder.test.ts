@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import type { StorageTarget } from '../../src/credentials/target.js'
+import type { StorageTarget } from '../../src/domain/target.js'
 import { startStorageConfigResponder, type CredentialVendor, type GatewayLookup } from '../../src/mqtt/storage-config.js'
 import type { MqttTransport } from '../../src/mqtt/transport.js'
 import { captureLogger } from '../mqtt/storage-config-world.js'

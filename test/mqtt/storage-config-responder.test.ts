@@ -1,9 +1,10 @@
 import t from 'tap'
 import { DomainError } from '../../src/errors.js'
-import type { StorageTarget } from '../../src/credentials/target.js'
+import { endpointUrl } from '../../src/domain/endpoint.js'
+import type { StorageTarget } from '../../src/domain/target.js'
 import type { Gateway } from '../../src/store/gateways.js'
 import { RecentReplies } from '../../src/mqtt/recent-replies.js'
-import { djiEndpoint, GATEWAY_ACTIONS, REQUESTS_FILTER, startStorageConfigResponder, type CredentialVendor, type GatewayLookup } from '../../src/mqtt/storage-config.js'
+import { GATEWAY_ACTIONS, REQUESTS_FILTER, startStorageConfigResponder, type CredentialVendor, type GatewayLookup } from '../../src/mqtt/storage-config.js'
 import { parseStorageConfigRequest, payloadExcerpt, requestTopicSn } from '../../src/mqtt/storage-config-request.js'
 import { RESULT, resultForError } from '../../src/mqtt/storage-config-result.js'
 import type { MqttTransport } from '../../src/mqtt/transport.js'
@@ -30,10 +31,10 @@ function memoryTransport (options: { failPublish?: () => boolean } = {}) {
   return { transport, published, subscribed, deliver: (topic: string, payload: string | Buffer) => onMessage!(topic, Buffer.from(payload)) }
 }
 
-const target = (over: Partial<StorageTarget> = {}): StorageTarget => ({
+const target = (over: Partial<StorageTarget> = {}): StorageTarget => (({
   id: 't1', projectId: 'p1', version: 1, name: 't', provider: 'aws', bucket: 'b', region: 'us-east-1',
   endpoint: 'http://minio.internal:9000/', internalEndpoint: null, vpcEndpoint: null, durationSeconds: 3600, upstream: null, ...over
-})
+}) as StorageTarget)
 const gateway = (sn: string): Gateway => ({ sn, projectId: 'p1', targetId: 't1', objectKeyPrefix: `media/${sn}/`, subDevices: [], disabled: false, createdAt: new Date(NOW) })
 
 function world (targets: Record<string, StorageTarget>, vend: CredentialVendor['vend']) {
@@ -199,8 +200,8 @@ t.test('parsing: topics, sizes and excerpts', async (t) => {
     { kind: 'storage_config_get', sn: 'D1' }, 'a numeric timestamp and extra fields are fine')
   t.equal(payloadExcerpt(Buffer.from('ab\x00\ncd')), 'ab..cd')
   t.equal(payloadExcerpt(Buffer.from('x'.repeat(100)), 10), `${'x'.repeat(10)}…`)
-  t.equal(djiEndpoint('oss-cn-hangzhou.aliyuncs.com'), 'https://oss-cn-hangzhou.aliyuncs.com')
-  t.equal(djiEndpoint('https://s3.amazonaws.com/'), 'https://s3.amazonaws.com')
+  t.equal(endpointUrl('oss-cn-hangzhou.aliyuncs.com'), 'https://oss-cn-hangzhou.aliyuncs.com')
+  t.equal(endpointUrl('https://s3.amazonaws.com/'), 'https://s3.amazonaws.com')
   t.equal(resultForError('not even an error'), RESULT.internal)
 })
 

@@ -4,7 +4,7 @@ import { createAliyunProvider } from '../../src/providers/aliyun.js'
 import { renderPolicy } from '../../src/credentials/policy.js'
 import { DomainError } from '../../src/errors.js'
 import { makeScope, makeTarget } from '../credentials/scope-fixtures.js'
-import type { AliyunUpstream } from '../../src/credentials/target.js'
+import type { AliyunUpstream } from '../../src/domain/target.js'
 
 const keys = { accessKeyId: 'LTAI5tFakeAccessKey', accessKeySecret: 'fake-secret-aliyun-0123456789' }
 

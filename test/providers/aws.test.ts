@@ -3,7 +3,7 @@ import { startFakeAwsSts, type FakeAwsSts } from '../fakes/aws-sts.js'
 import { awsDefaultEndpoint, createAwsProvider } from '../../src/providers/aws.js'
 import { renderPolicy } from '../../src/credentials/policy.js'
 import type { DomainError } from '../../src/errors.js'
-import type { AwsUpstream } from '../../src/credentials/target.js'
+import type { AwsUpstream } from '../../src/domain/target.js'
 import { makeScope, makeTarget } from '../credentials/scope-fixtures.js'
 
 const keys = { accessKeyId: 'AKIAFAKEFAKEFAKE0001', secretAccessKey: 'fake/secret+aws/0123456789abcdefghij' }

@@ -5,7 +5,7 @@ import { createHuaweiProvider } from '../../src/providers/huawei.js'
 import { formatSdkDate, signHuaweiRequest } from '../../src/signing/huawei-apig.js'
 import { renderPolicy } from '../../src/credentials/policy.js'
 import type { DomainError } from '../../src/errors.js'
-import type { HuaweiUpstream } from '../../src/credentials/target.js'
+import type { HuaweiUpstream } from '../../src/domain/target.js'
 import { makeScope, makeTarget } from '../credentials/scope-fixtures.js'
 
 const keys = { accessKeyId: 'HPUAFAKEFAKE0001', secretAccessKey: 'fake-huawei-secret-0123456789' }

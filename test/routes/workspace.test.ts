@@ -114,13 +114,14 @@ t.test('Workspace authorize through a huawei target (fake IAM)', async (t) => {
 })
 
 t.test('pure pieces: name check, endpoint rendering, expiry format, error responses', async (t) => {
-  const { checkAppFileName, serverEndPoint, huaweiExpiry } = await import('../../routes/workspace.js')
+  const { checkAppFileName, huaweiExpiry } = await import('../../routes/workspace.js')
+  const { endpointUrl } = await import('../../src/domain/endpoint.js')
   const { huaweiErrorResponses, huaweiErrorRenderer, APIGW } = await import('../../routes/dialects/huawei.js')
   const { WORKSPACE_ERRORS } = await import('../../routes/workspace-errors.js')
   t.throws(() => checkAppFileName(''), { code: 'invalid_object_name' }, 'empty is refused even without the schema')
-  t.equal(serverEndPoint('obs.cn-north-4.myhuaweicloud.com'), 'https://obs.cn-north-4.myhuaweicloud.com')
-  t.equal(serverEndPoint('https://obs.example.com/'), 'https://obs.example.com', 'explicit scheme kept, trailing slash dropped')
-  t.equal(serverEndPoint('http://minio.internal:9000'), 'http://minio.internal:9000', 'an operator-chosen http endpoint is not rewritten')
+  t.equal(endpointUrl('obs.cn-north-4.myhuaweicloud.com'), 'https://obs.cn-north-4.myhuaweicloud.com')
+  t.equal(endpointUrl('https://obs.example.com/'), 'https://obs.example.com', 'explicit scheme kept, trailing slash dropped')
+  t.equal(endpointUrl('http://minio.internal:9000'), 'http://minio.internal:9000', 'an operator-chosen http endpoint is not rewritten')
   t.equal(huaweiExpiry(new Date('2020-01-08T03:16:01.599Z')), '2020-01-08T03:16:01.599000Z')
   t.equal((huaweiErrorResponses(WORKSPACE_ERRORS, [418])[418] as { description: string }).description, 'error', 'a status without codes')
   const render = huaweiErrorRenderer({ codes: {}, kinds: { ...WORKSPACE_ERRORS.kinds, unauthenticated: APIGW.authentication } })

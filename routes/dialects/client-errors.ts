@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { FastifyRequest } from 'fastify'
-import { DomainError } from '../errors.js'
-import { contractFor, renderErrorFor } from '../../routes/contracts.js'
+import { DomainError } from '../../src/errors.js'
+import { contractFor, renderErrorFor } from '../contracts.js'
 
 /**
  * Requests Node refuses before Fastify sees them (Fastify's `clientErrorHandler`):

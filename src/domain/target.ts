@@ -3,8 +3,6 @@
  * (../shared/specs/upstream.md, "Target configuration"). Upstream secrets are
  * already decrypted here; the store seals them at rest.
  */
-export type ProviderName = 'local' | 'aliyun' | 'aws' | 'huawei'
-
 export interface AliyunUpstream {
   role_arn: string
   access_key_id: string
@@ -32,23 +30,39 @@ export interface HuaweiUpstream {
   iam_endpoint?: string
 }
 
-export type Upstream = AliyunUpstream | AwsUpstream | HuaweiUpstream
+/** Each provider's upstream configuration; `local` mints itself and has none. */
+export interface UpstreamOf {
+  local: null
+  aliyun: AliyunUpstream
+  aws: AwsUpstream
+  huawei: HuaweiUpstream
+}
 
-export interface StorageTarget {
+export type ProviderName = keyof UpstreamOf
+
+export type Upstream = UpstreamOf[Exclude<ProviderName, 'local'>]
+
+interface TargetFields {
   id: string
   projectId: string
   /** Bumped on every change, so cached credentials of an older version are never served. */
   version: number
   name: string
-  provider: ProviderName
   bucket: string
   region: string
-  /** As configured: a bare host or an https:// URL. Each contract renders its own form. */
+  /** As configured: a bare host or an https:// URL. Each contract renders its own form (endpoint.ts). */
   endpoint: string
   internalEndpoint: string | null
   vpcEndpoint: string | null
   /** Requested lifetime of minted credentials. */
   durationSeconds: number
-  /** null for `local`. */
-  upstream: Upstream | null
 }
+
+/**
+ * A target of one provider carries that provider's upstream (null when a row
+ * lacks it: the provider factory refuses such a target), so narrowing on
+ * `provider` types `upstream` without a cast.
+ */
+export type StorageTarget = {
+  [P in ProviderName]: TargetFields & { provider: P, upstream: UpstreamOf[P] | null }
+}[ProviderName]
