@@ -1,33 +1,20 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config.js'
-import { closeOnSignals, startServer } from './server.js'
-import { runAdminCommand } from './cli/admin-commands.js'
-
 /**
- * `stsgate serve` runs the service; every other command talks to a running
- * one through the admin API (see `stsgate help`).
+ * `stsgate <command>`. Each command loads only its own modules: `help` and the
+ * admin commands never load the server, the store or Fastify.
  */
 async function main (argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv
   if (command === 'serve') {
-    let config
-    try {
-      config = loadConfig()
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`stsgate: configuration error\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`)
-        return 2
-      }
-      throw err
-    }
-    try {
-      closeOnSignals(await startServer(config))
-    } catch (err) {
-      process.stderr.write(`stsgate: cannot start: ${(err as Error).message}\n`)
-      return 1
-    }
-    return -1 // keep running
+    const { runServe } = await import('./cli/serve-command.js')
+    return runServe()
   }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const { helpText } = await import('./cli/help.js')
+    process.stdout.write(helpText())
+    return 0
+  }
+  const { runAdminCommand } = await import('./cli/admin-commands.js')
   return runAdminCommand(command, rest)
 }
 

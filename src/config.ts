@@ -229,9 +229,15 @@ export interface CliConfig {
  * The CLI's slice of the environment. Looser than loadConfig on purpose: a
  * client must not refuse to run because a server-only variable is malformed.
  */
-export function loadCliConfig (env: Record<string, string | undefined> = process.env): CliConfig {
+export function loadCliConfig (env: Record<string, string | undefined> = process.env, defaultUrl = 'http://127.0.0.1:3000'): CliConfig {
   const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name])
-  const url = value('STSGATE_URL') ?? 'http://127.0.0.1:3000'
+  const url = value('STSGATE_URL') ?? defaultUrl
   if (!/^https?:\/\/[^\s/]+/.test(url)) throw new ConfigError(['STSGATE_URL: invalid value; expected an http:// or https:// URL'])
   return { url: url.replace(/\/+$/, ''), adminToken: value('STSGATE_ADMIN_TOKEN'), dataDir: value('STSGATE_DATA_DIR') ?? './data' }
+}
+
+/** Where `stsgate serve` with this configuration answers on this host (the CLI's default for it). */
+export function localServerUrl (config: Config): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host
+  return `${config.tls === undefined ? 'http' : 'https'}://${host}:${config.port}`
 }

@@ -9,6 +9,7 @@ import devices from './devices.js'
 import gateways from './gateways.js'
 import credentials from './credentials.js'
 import status from './status.js'
+import audit from './audit.js'
 import { requireAdminToken } from './token.js'
 
 export interface AdminOptions { adminToken: string }
@@ -25,5 +26,6 @@ const admin: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { adminToken 
   await app.register(gateways)
   await app.register(credentials)
   await app.register(status)
+  await app.register(audit)
 }
 export default admin

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
 /**
  * The admin API over HTTP, for the CLI. Failures become CliError with the one
  * line an operator needs: refused token, unreachable server, or the API's own
@@ -61,4 +64,14 @@ function networkCause (err: unknown): string {
     e = (e as { cause?: unknown }).cause
   }
   return (err as Error).message
+}
+
+/** The token `stsgate serve` generated into the data directory, for CLI calls on the same host. */
+export async function tokenFromDataDir (dataDir: string): Promise<string> {
+  const path = join(dataDir, 'admin-token')
+  try {
+    return (await readFile(path, 'utf8')).trim()
+  } catch {
+    throw new CliError(`no admin token: pass --token, set STSGATE_ADMIN_TOKEN, or run where ${path} exists`, 2)
+  }
 }

@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadCliConfig } from '../config.js'
-import { CliError, createAdminClient } from './admin-client.js'
-import { verifyAdminAudit } from './audit-verify.js'
+import { CliError, createAdminClient, tokenFromDataDir } from './admin-client.js'
 import { COMMANDS, type Command, type Result } from './commands.js'
 import { printObject, printTable, type Output } from './output.js'
+import { helpText } from './help.js'
 import { statusCommand } from './status-command.js'
 
 export interface CliIo {
@@ -79,7 +77,9 @@ async function runCommand (command: string, action: string | undefined, spec: Co
 async function runAudit (argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, GLOBAL_OPTIONS)
   if (positionals.length !== 1 || positionals[0] !== 'verify') throw new CliError('usage: stsgate audit verify [--json]', 2)
-  return verifyAdminAudit(io.env, io.stdout, values.json === true)
+  // Loaded only here: it brings the store (PGlite) with it.
+  const { verifyAudit } = await import('./audit-verify.js')
+  return verifyAudit({ env: io.env, out: io.stdout, json: values.json === true, url: values.url as string | undefined, token: values.token as string | undefined })
 }
 
 type Flags = Record<string, string | boolean | string[] | undefined>
@@ -94,15 +94,6 @@ function parse (argv: string[], options: NonNullable<Parameters<typeof parseArgs
   }
 }
 
-async function tokenFromDataDir (dataDir: string): Promise<string> {
-  const path = join(dataDir, 'admin-token')
-  try {
-    return (await readFile(path, 'utf8')).trim()
-  } catch {
-    throw new CliError(`no admin token: pass --token, set STSGATE_ADMIN_TOKEN, or run where ${path} exists`, 2)
-  }
-}
-
 function print (out: Output, result: Result, json: boolean): void {
   if (json) {
     if (result.data !== undefined) out.write(`${JSON.stringify(result.data, null, 2)}\n`)
@@ -113,29 +104,4 @@ function print (out: Output, result: Result, json: boolean): void {
     printObject(out, result.object)
     if (result.note !== undefined) out.write(`\n${result.note}\n`)
   } else out.write(`${result.message}\n`)
-}
-
-function helpText (): string {
-  const lines = [
-    'usage: stsgate <command> [options]',
-    '',
-    '  serve                                 run the service (configured by STSGATE_* variables)',
-    `  ${'status'.padEnd(38)}${statusCommand.summary}`,
-    '  audit verify                          check the admin audit hash chain in the store (same config as serve)',
-    '  help                                  this text'
-  ]
-  for (const [group, actions] of Object.entries(COMMANDS)) {
-    lines.push('')
-    for (const [action, spec] of Object.entries(actions)) {
-      const head = `  ${group} ${action}${spec.args.map((a) => ` <${a}>`).join('')}`
-      lines.push(`${head.padEnd(40)}${spec.summary}`)
-    }
-  }
-  lines.push('',
-    'options for every admin command:',
-    '  --url URL      server (default STSGATE_URL or http://127.0.0.1:3000)',
-    '  --token T      admin token (default STSGATE_ADMIN_TOKEN, or <STSGATE_DATA_DIR>/admin-token)',
-    '  --json         print the API\'s JSON instead of tables',
-    '')
-  return lines.join('\n')
 }

@@ -1,35 +1,72 @@
 import { join } from 'node:path'
-import { loadConfig } from '../config.js'
+import { loadCliConfig, loadConfig, localServerUrl, type Config } from '../config.js'
 import { resolveRuntimeSecrets } from '../runtime-secrets.js'
+import { dataDirLockHolder, StoreLockedError } from '../store/data-dir-lock.js'
 import { Store } from '../store/store.js'
+import type { AuditVerification } from '../store/audit.js'
+import { CliError, createAdminClient, tokenFromDataDir } from './admin-client.js'
 import type { Output } from './output.js'
 
+export interface AuditVerifyOptions {
+  env: Record<string, string | undefined> | undefined
+  out: Output
+  json: boolean
+  /** --url / --token: the running server to ask, when one holds the embedded store. */
+  url?: string
+  token?: string
+}
+
 /**
- * `stsgate audit verify`: reads the store directly with the same configuration
- * as `stsgate serve` (the chain is the evidence, so it is not asked of the
- * server it is meant to check). Opening the store runs the idempotent
- * migrations and the master-key check, nothing else. Every chain is checked —
- * the admin chain and each instance's vend chain — and reported on its own line.
+ * `stsgate audit verify`: checks every chain — the admin chain and each
+ * instance's vend chain — and reports each on its own line. With the same
+ * configuration as `stsgate serve` it reads the store directly (opening it runs
+ * the idempotent migrations and the master-key check, nothing else), except
+ * when a running server holds the embedded store: one process per PGlite
+ * directory (docs/operations.md), so it then asks that server's admin API.
  */
-export async function verifyAdminAudit (env: Record<string, string | undefined> | undefined, out: Output, json: boolean): Promise<number> {
-  const config = loadConfig(env)
-  const secrets = await resolveRuntimeSecrets(config)
-  const store = await Store.open({
-    keys: secrets.keys,
-    databaseUrl: config.databaseUrl,
-    dataDir: config.databaseUrl === undefined ? join(config.dataDir, 'pglite') : undefined
-  })
-  try {
-    const results = await store.verifyAllAudit()
-    const ok = results.every((r) => r.ok)
-    if (json) out.write(`${JSON.stringify({ ok, chains: results })}\n`)
-    else {
-      for (const r of results) {
-        out.write(r.ok ? `ok: ${r.events} events in the ${r.chain} chain verify\n` : `problem in the ${r.chain} chain: ${r.problem}\n`)
-      }
+export async function verifyAudit (options: AuditVerifyOptions): Promise<number> {
+  const config = loadConfig(options.env)
+  const pgliteDir = config.databaseUrl === undefined ? join(config.dataDir, 'pglite') : undefined
+  const holder = pgliteDir === undefined ? undefined : await dataDirLockHolder(pgliteDir)
+  const results = holder === undefined
+    ? await verifyInStore(config, pgliteDir)
+    : await verifyThroughServer(config, options, pgliteDir!, holder)
+  const ok = results.every((r) => r.ok)
+  if (options.json) options.out.write(`${JSON.stringify({ ok, chains: results })}\n`)
+  else {
+    for (const r of results) {
+      options.out.write(r.ok ? `ok: ${r.events} events in the ${r.chain} chain verify\n` : `problem in the ${r.chain} chain: ${r.problem}\n`)
     }
-    return ok ? 0 : 1
+  }
+  return ok ? 0 : 1
+}
+
+async function verifyInStore (config: Config, pgliteDir: string | undefined): Promise<AuditVerification[]> {
+  const secrets = await resolveRuntimeSecrets(config)
+  let store: Store
+  try {
+    store = await Store.open({ keys: secrets.keys, databaseUrl: config.databaseUrl, dataDir: pgliteDir })
+  } catch (err) {
+    // A server started between the check and the open.
+    if (err instanceof StoreLockedError) throw new CliError(err.message)
+    throw err
+  }
+  try {
+    return await store.verifyAllAudit()
   } finally {
     await store.close()
+  }
+}
+
+async function verifyThroughServer (config: Config, options: AuditVerifyOptions, pgliteDir: string, pid: number): Promise<AuditVerification[]> {
+  const cli = loadCliConfig(options.env, localServerUrl(config))
+  const url = options.url?.replace(/\/+$/, '') ?? cli.url
+  const token = options.token ?? cli.adminToken ?? await tokenFromDataDir(cli.dataDir)
+  try {
+    const answer = await createAdminClient(url, token).call('GET', '/audit/verify') as { chains: AuditVerification[] }
+    return answer.chains
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err
+    throw new CliError(`the embedded store ${pgliteDir} is in use by process ${pid}, which must be asked instead: ${err.message} (pass --url)`)
   }
 }

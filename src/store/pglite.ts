@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import type { Db, Queryable } from './db.js'
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
 
 /**
  * PGlite's settings. Its WASM heap never shrinks, so shared_buffers sizes the
@@ -19,11 +20,22 @@ export interface PgliteOptions {
 
 /**
  * Embedded PostgreSQL (WASM) in the data directory: the zero-setup default.
- * `dataDir` undefined keeps everything in memory (tests).
+ * `dataDir` undefined keeps everything in memory (tests). A data directory is
+ * locked to this process until close (see data-dir-lock.ts).
  */
 export async function openPglite (dataDir?: string, options: PgliteOptions = {}): Promise<Db> {
-  if (dataDir !== undefined) await initDataDir(dataDir)
-  const pg = await PGlite.create(dataDir, { ...PGLITE_OPTIONS, ...(options.template === undefined ? {} : { loadDataDir: options.template }) })
+  let lock: DataDirLock | undefined
+  let pg: PGlite
+  try {
+    if (dataDir !== undefined) {
+      lock = await lockDataDir(dataDir)
+      await initDataDir(dataDir)
+    }
+    pg = await PGlite.create(dataDir, { ...PGLITE_OPTIONS, ...(options.template === undefined ? {} : { loadDataDir: options.template }) })
+  } catch (err) {
+    await lock?.release()
+    throw err
+  }
   const asQueryable = (q: Pick<PGlite, 'query'>): Queryable => ({
     async query<Row> (sql: string, params?: unknown[]) {
       return (await q.query<Row>(sql, params)).rows
@@ -38,7 +50,13 @@ export async function openPglite (dataDir?: string, options: PgliteOptions = {})
       const unlisten = await pg.listen(channel, onPayload)
       return async () => { await unlisten() }
     },
-    close: () => pg.close()
+    async close () {
+      try {
+        await pg.close()
+      } finally {
+        await lock?.release()
+      }
+    }
   }
 }
 
