@@ -65,7 +65,8 @@ export const IOTDA_ERRORS: HuaweiCodeTable = {
     // src/limits and the shared replay window
     rate_limited: APIGW.throttled,
     overloaded: IOTDA.unavailable,
-    replay_store_unavailable: IOTDA.unavailable
+    replay_store_unavailable: IOTDA.unavailable,
+    replay_window_full: IOTDA.unavailable
   },
   kinds: {
     invalid: IOTDA.invalidInput,

@@ -48,7 +48,8 @@ export const WORKSPACE_ERRORS: HuaweiCodeTable = {
     // src/limits and the shared replay window
     rate_limited: APIGW.throttled,
     overloaded: WKS.storeUnavailable,
-    replay_store_unavailable: WKS.storeUnavailable
+    replay_store_unavailable: WKS.storeUnavailable,
+    replay_window_full: WKS.storeUnavailable
   },
   kinds: {
     invalid: WKS.invalidRequest,

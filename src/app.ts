@@ -162,9 +162,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     maxHeapUsedBytes: config.overload.maxHeapUsedBytes ?? defaultMaxHeapUsedBytes()
   })
   const limits = await installRateLimits(app, { ...config.rateLimits, redis, prefix: config.redisPrefix })
+  const replay = deps.replay ?? (redis === undefined
+    ? new MemoryReplayGuard(Date.now, { budgetBytes: config.replayMemoryBytes })
+    : new RedisReplayGuard(redis, config.redisPrefix))
+  if (replay instanceof MemoryReplayGuard) operations.metrics.collectReplayWindow(replay)
   installAuthentication(app, {
     callers,
-    replay: deps.replay ?? (redis === undefined ? new MemoryReplayGuard() : new RedisReplayGuard(redis, config.redisPrefix)),
+    replay,
     afterAuthentication: limits.limitCaller
   })
   acceptJsonWithRawBody(app)

@@ -23,6 +23,8 @@ export interface Config {
   redisUrl: string | undefined
   /** Prefix of every Redis key stsgate writes, so deployments (and test runs) can share one Redis. */
   redisPrefix: string
+  /** Memory ceiling (bytes) of the in-memory replay window; beyond it new signed requests get the contract's 503. */
+  replayMemoryBytes: number
   /** Requests per minute; 0 turns a limit off. */
   rateLimits: { perAddress: number, perPrincipal: number, perProject: number }
   overload: {
@@ -78,6 +80,7 @@ const VARIABLES = {
   STSGATE_UPSTREAM_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 120000 }), default: '5000', parse: Number },
   STSGATE_REDIS_URL: { schema: Type.String({ pattern: '^rediss?://' }) },
   STSGATE_REDIS_PREFIX: { schema: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), default: 'stsgate:' },
+  STSGATE_REPLAY_MEMORY_MB: { schema: Type.Integer({ minimum: 1, maximum: 65536 }), default: '64', parse: Number },
   STSGATE_RATE_LIMIT_IP_PER_MINUTE: { schema: PerMinute, default: '600', parse: Number },
   STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE: { schema: PerMinute, default: '6000', parse: Number },
   STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE: { schema: PerMinute, default: '12000', parse: Number },
@@ -149,6 +152,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     upstreamTimeoutMs: get('STSGATE_UPSTREAM_TIMEOUT_MS'),
     redisUrl: get('STSGATE_REDIS_URL'),
     redisPrefix: get('STSGATE_REDIS_PREFIX'),
+    replayMemoryBytes: get<number>('STSGATE_REPLAY_MEMORY_MB') * 1024 * 1024,
     rateLimits: {
       perAddress: get('STSGATE_RATE_LIMIT_IP_PER_MINUTE'),
       perPrincipal: get('STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE'),
@@ -198,6 +202,7 @@ const HINTS: Partial<Record<Name, string>> = {
   STSGATE_UPSTREAM_TIMEOUT_MS: 'an integer from 100 to 120000 (milliseconds)',
   STSGATE_REDIS_URL: 'a redis:// or rediss:// URL',
   STSGATE_REDIS_PREFIX: '1 to 64 of A-Z a-z 0-9 _ . : -',
+  STSGATE_REPLAY_MEMORY_MB: 'an integer from 1 to 65536 (MiB)',
   STSGATE_RATE_LIMIT_IP_PER_MINUTE: 'an integer from 0 (off) to 10000000 (requests per minute)',
   STSGATE_RATE_LIMIT_PRINCIPAL_PER_MINUTE: 'an integer from 0 (off) to 10000000 (requests per minute)',
   STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE: 'an integer from 0 (off) to 10000000 (requests per minute)',

@@ -40,6 +40,8 @@ const BY_CODE: Record<string, PopAnswer> = {
   rate_limited: [429, 'Throttling.User', 'Request was denied due to user flow control.'],
   overloaded: UNAVAILABLE,
   replay_store_unavailable: UNAVAILABLE,
+  // the in-memory replay window is at its memory budget (src/auth/replay.ts)
+  replay_window_full: UNAVAILABLE,
   // The scope is built from the operator's binding, not from caller input: a policy the
   // renderer refuses is a configuration fault, not the caller's.
   invalid_object_name: MISCONFIGURED,

@@ -3,6 +3,7 @@ import type { CredentialCounters } from '../credentials/service.js'
 import type { ProviderName } from '../domain/target.js'
 import type { LoginKind } from '../mqtt/sessions.js'
 import type { StorageConfigCounters } from '../mqtt/storage-config.js'
+import type { ReplayWindowStats } from '../auth/replay.js'
 
 /** What the credential service exposes for scraping (read at scrape time, never on the hot path). */
 export interface CredentialSource {
@@ -37,6 +38,7 @@ export class ServiceMetrics {
   readonly #dropped: Counter<'kind'>
   #credentials: CredentialSource | undefined
   #mqtt: MqttSource = {}
+  #replay: ReplayWindowStats | undefined
 
   constructor () {
     const registers = [this.registry]
@@ -59,10 +61,14 @@ export class ServiceMetrics {
     })
     this.#mirrorCredentialCounters(registers)
     this.#mirrorMqtt(registers)
+    this.#mirrorReplayWindow(registers)
   }
 
   /** The credential service whose counters are mirrored at scrape time. */
   collectCredentials (source: CredentialSource): void { this.#credentials = source }
+
+  /** The in-memory replay window (none when Redis holds it). */
+  collectReplayWindow (source: ReplayWindowStats): void { this.#replay = source }
 
   /** Called by server.ts once MQTT runs. */
   collectMqtt (source: MqttSource): void { this.#mqtt = source }
@@ -149,6 +155,20 @@ export class ServiceMetrics {
         this.inc({ outcome: 'publish_failed' }, c.publishFailures)
         for (const [reason, count] of Object.entries(c.malformed)) this.inc({ outcome: `malformed_${reason}` }, count)
       }
+    })
+  }
+
+  #mirrorReplayWindow (registers: Registry[]): void {
+    const replay = (): ReplayWindowStats | undefined => this.#replay
+    const gauge = (name: string, help: string, read: (r: ReplayWindowStats) => number): void => {
+      new Gauge({ name, help, registers, collect () { const r = replay(); if (r !== undefined) this.set(read(r)) } })
+    }
+    gauge('stsgate_replay_window_entries', 'Signed requests remembered by this instance\'s in-memory replay window', (r) => r.entries)
+    gauge('stsgate_replay_window_bytes', 'Memory of the in-memory replay window\'s fingerprint tables', (r) => r.bytes)
+    gauge('stsgate_replay_window_budget_bytes', 'The replay window\'s memory budget (STSGATE_REPLAY_MEMORY_MB)', (r) => r.budgetBytes)
+    new Counter({
+      name: 'stsgate_replay_window_refusals_total', help: 'Signed requests refused (503 replay_window_full) because the replay window was at its memory budget', registers,
+      collect () { const r = replay(); if (r !== undefined) { this.reset(); this.inc(r.refusals) } }
     })
   }
 }

@@ -39,13 +39,13 @@ export interface TestApp {
  * A built (not listening) app on a fresh store, with the given environment
  * overrides. `kind` picks PGlite or PostgreSQL (see STORE_KINDS).
  */
-export async function buildTestApp (t: Test, options: { env?: Record<string, string>, kind?: 'pglite' | 'postgres', store?: Store, keys?: MasterKey, credentialOptions?: AppDeps['credentialOptions'] } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Test, options: { env?: Record<string, string>, kind?: 'pglite' | 'postgres', store?: Store, keys?: MasterKey, credentialOptions?: AppDeps['credentialOptions'], replay?: AppDeps['replay'] } = {}): Promise<TestApp> {
   const config = loadConfig({ ...QUIET_LIMITS, STSGATE_LOG_LEVEL: 'info', STSGATE_MQTT_PORT: '0', ...options.env })
   const keys = options.keys ?? testMasterKey()
   const store = options.store ?? await openTestStore(t, options.kind, keys)
   const lines: string[] = []
   const logStream = new Writable({ write (chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done() } })
-  const app = await buildApp({ config, store, keys, adminToken: ADMIN_TOKEN, logStream, credentialOptions: options.credentialOptions })
+  const app = await buildApp({ config, store, keys, adminToken: ADMIN_TOKEN, logStream, credentialOptions: options.credentialOptions, ...(options.replay === undefined ? {} : { replay: options.replay }) })
   t.teardown(() => app.close())
   await app.ready()
   return {
