@@ -4,6 +4,8 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import { deviceMayUse, verifyDeviceLogin, type DeviceDirectory } from './device-login.js'
 import { gatewayMayUse, ServiceSession, type GatewayDirectory } from './gateway-login.js'
 import { classifyConnect, SessionRegistry, type LoginKind, type Session } from './sessions.js'
+import { DEFAULT_PACKET_LIMITS, guardSocket, type GuardCloseReason, type PacketGuard, type PacketLimits } from './packet-guard.js'
+import { sampledLog } from '../operations/sampled-log.js'
 
 /** pino-compatible subset (Fastify's logger fits). */
 export interface BrokerLogger {
@@ -29,6 +31,10 @@ export interface EmbeddedBrokerOptions {
   onLogin?: (kind: LoginKind, accepted: boolean) => void
   /** Every publish refused by the ACL (and dropped), for metrics. */
   onPublishDropped?: (kind: LoginKind | 'unknown') => void
+  /** Size and time bounds per connection (docs/operations.md "MQTT limits"). */
+  limits?: Partial<Pick<PacketLimits, 'maxPacketBytes' | 'connectTimeoutMs'>>
+  /** Every connection the packet guard closed, for metrics. */
+  onConnectionRefused?: (reason: GuardCloseReason) => void
 }
 
 export interface EmbeddedBroker {
@@ -59,6 +65,10 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   const registry = new SessionRegistry()
   const onLogin = opts.onLogin ?? (() => {})
   const onDropped = opts.onPublishDropped ?? (() => {})
+  const onRefused = opts.onConnectionRefused ?? (() => {})
+  const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...opts.limits }
+  // Lines a client can provoke at will are sampled; the metrics count every one.
+  const sample = sampledLog()
 
   async function login (client: Client, username: string | undefined, password: Buffer | undefined): Promise<Session | undefined> {
     const kind = classifyConnect(client.id, username)
@@ -118,6 +128,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   const refused = new WeakSet<object>()
 
   const broker = await Aedes.createBroker({
+    connectTimeout: limits.connectTimeoutMs,
     authenticate (client, username, password, done) {
       login(client, username ?? undefined, password ?? undefined).then((session) => {
         if (session === undefined) return done(refusal(4, 'Bad username or password'), false)
@@ -163,14 +174,26 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
 
   dropMarked(broker, refused)
 
-  broker.on('client', (client) => registry.add(client))
+  broker.on('client', (client) => {
+    guards.get(client.conn)?.loggedIn()
+    registry.add(client)
+  })
   broker.on('clientDisconnect', (client) => registry.remove(client))
   broker.on('clientError', (client, err) => logger.debug?.({ err, clientId: client.id }, 'mqtt client error'))
   broker.on('connectionError', (client, err) => logger.debug?.({ err, clientId: client.id }, 'mqtt connection error'))
 
+  // Every connection gets a packet guard before aedes parses a byte of it (docs/operations.md "MQTT limits").
+  const guards = new WeakMap<object, PacketGuard>()
+  const accept = (socket: Socket): void => {
+    broker.handle(socket)
+    guards.set(socket, guardSocket(socket, limits, (reason) => {
+      onRefused(reason)
+      sample(`guard:${reason}`, (suppressed) => logger.info({ reason, remoteAddress: socket.remoteAddress, suppressed }, 'mqtt connection closed by the packet guard'))
+    }))
+  }
   const server: Server = opts.tls === undefined
-    ? createNetServer((socket) => broker.handle(socket))
-    : createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, (socket) => broker.handle(socket))
+    ? createNetServer(accept)
+    : createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: limits.connectTimeoutMs }, accept)
   // Connections that never finish CONNECT are not aedes clients yet; close() must end them too.
   const sockets = new Set<Socket>()
   server.on('connection', (socket: Socket) => {
