@@ -42,6 +42,10 @@ export interface Config {
     /** External broker: stsgate becomes its client instead of embedding one. */
     url: string | undefined
     requireTimestamp: boolean
+    /** Embedded broker: from accept to a successful login, else the connection is closed. */
+    connectTimeoutMs: number
+    /** Embedded broker: largest packet after login; a larger one closes the connection. */
+    maxPacketBytes: number
   }
   dji: {
     /** Seconds subtracted from a credential's remaining life in `expire` (DJI's reference server uses 300). */
@@ -93,6 +97,8 @@ const VARIABLES = {
   STSGATE_MQTT_HOST: { schema: Type.String({ minLength: 1 }) },
   STSGATE_MQTT_URL: { schema: Type.String({ pattern: '^(mqtts?|wss?)://' }) },
   STSGATE_MQTT_REQUIRE_TIMESTAMP: { schema: Flag, default: '0' },
+  STSGATE_MQTT_CONNECT_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 120000 }), default: '10000', parse: Number },
+  STSGATE_MQTT_MAX_PACKET_BYTES: { schema: Type.Integer({ minimum: 8192, maximum: 268435455 }), default: '262144', parse: Number },
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: { schema: Type.Integer({ minimum: 0, maximum: 3600 }), default: '300', parse: Number },
   STSGATE_DJI_PREFIX_TEMPLATE: { schema: Type.String({ pattern: '^[^*?${}]*\\{gateway_sn\\}[^*?${}]*/$' }), default: 'media/{gateway_sn}/' }
 } satisfies Record<string, { schema: import('@sinclair/typebox').TSchema, default?: string, parse?: (raw: string) => unknown }>
@@ -171,7 +177,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       port: get('STSGATE_MQTT_PORT'),
       host: get<string | undefined>('STSGATE_MQTT_HOST') ?? host,
       url: get('STSGATE_MQTT_URL'),
-      requireTimestamp: isOn(get('STSGATE_MQTT_REQUIRE_TIMESTAMP'))
+      requireTimestamp: isOn(get('STSGATE_MQTT_REQUIRE_TIMESTAMP')),
+      connectTimeoutMs: get('STSGATE_MQTT_CONNECT_TIMEOUT_MS'),
+      maxPacketBytes: get('STSGATE_MQTT_MAX_PACKET_BYTES')
     },
     dji: {
       expireMarginSeconds: get('STSGATE_DJI_EXPIRE_MARGIN_SECONDS'),
@@ -212,6 +220,8 @@ const HINTS: Partial<Record<Name, string>> = {
   STSGATE_REQUEST_TIMEOUT_MS: 'an integer from 100 to 600000 (milliseconds)',
   STSGATE_MAX_HEADER_BYTES: 'an integer from 1024 to 1048576 (bytes)',
   STSGATE_MQTT_URL: 'an mqtt://, mqtts://, ws:// or wss:// URL',
+  STSGATE_MQTT_CONNECT_TIMEOUT_MS: 'an integer from 100 to 120000 (milliseconds)',
+  STSGATE_MQTT_MAX_PACKET_BYTES: 'an integer from 8192 to 268435455 (bytes)',
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: 'an integer from 0 to 3600 (seconds)',
   STSGATE_DJI_PREFIX_TEMPLATE: 'a key prefix containing {gateway_sn}, ending in /, without * ? $ { }'
 }

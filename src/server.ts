@@ -26,7 +26,14 @@ export async function mqttModeFrom (config: Config): Promise<MqttMode> {
   const tls = config.tls === undefined
     ? undefined
     : { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
-  return { mode: 'embedded', host: config.mqtt.host, port: config.mqtt.port, requireTimestamp: config.mqtt.requireTimestamp, ...(tls === undefined ? {} : { tls }) }
+  return {
+    mode: 'embedded',
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    requireTimestamp: config.mqtt.requireTimestamp,
+    limits: { connectTimeoutMs: config.mqtt.connectTimeoutMs, maxPacketBytes: config.mqtt.maxPacketBytes },
+    ...(tls === undefined ? {} : { tls })
+  }
 }
 
 /**
@@ -57,7 +64,14 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
   try {
     const mode = await mqttModeFrom(config)
     const { metrics } = app.operations
-    mqtt = await startMqtt(mode, { store, callers: app.callers, logger: app.log, onLogin: metrics.recordLogin, onPublishDropped: metrics.recordPublishDropped })
+    mqtt = await startMqtt(mode, {
+      store,
+      callers: app.callers,
+      logger: app.log,
+      onLogin: metrics.recordLogin,
+      onPublishDropped: metrics.recordPublishDropped,
+      onConnectionRefused: metrics.recordConnectionRefused
+    })
     // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
     if (mqtt.transport !== undefined) {
       responder = await startStorageConfigResponder({

@@ -29,7 +29,7 @@ t.test('an empty environment gives the embedded defaults', async (t) => {
     trustProxy: false,
     allowCustomUpstreams: false,
     upstreamTimeoutMs: 5000,
-    mqtt: { port: 1883, host: '127.0.0.1', url: undefined, requireTimestamp: false },
+    mqtt: { port: 1883, host: '127.0.0.1', url: undefined, requireTimestamp: false, connectTimeoutMs: 10000, maxPacketBytes: 262144 },
     dji: { expireMarginSeconds: 300, prefixTemplate: 'media/{gateway_sn}/' }
   })
 })
@@ -65,6 +65,8 @@ const BAD: Array<[string, string]> = [
   ['STSGATE_UPSTREAM_TIMEOUT_MS', '5'],
   ['STSGATE_REDIS_URL', 'http://cache'],
   ['STSGATE_MQTT_URL', 'tcp://broker'],
+  ['STSGATE_MQTT_CONNECT_TIMEOUT_MS', '50'],
+  ['STSGATE_MQTT_MAX_PACKET_BYTES', '1024'],
   ['STSGATE_DJI_EXPIRE_MARGIN_SECONDS', '99999'],
   ['STSGATE_DJI_PREFIX_TEMPLATE', 'media/*/']
 ]

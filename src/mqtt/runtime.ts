@@ -1,14 +1,15 @@
 import type { CallerDirectory } from '../auth/callers.js'
 import type { Store } from '../store/store.js'
-import { startEmbeddedBroker, type BrokerLogger, type EmbeddedBroker } from './broker.js'
+import { startEmbeddedBroker, type BrokerLogger, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js'
 import type { DeviceDirectory } from './device-login.js'
 import { SERVICE_USERNAME_PREFIX, type GatewayDirectory } from './gateway-login.js'
+import type { GuardCloseReason } from './packet-guard.js'
 import type { LoginKind } from './sessions.js'
 import { embeddedTransport, externalTransport, type MqttTransport } from './transport.js'
 
 /** Where MQTT comes from: stsgate's own broker, an external one, or none. */
 export type MqttMode =
-  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean }
+  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean, limits?: EmbeddedBrokerOptions['limits'] }
   | { mode: 'external', url: string }
   | { mode: 'off' }
 
@@ -28,6 +29,7 @@ export interface MqttRuntimeDeps {
   logger: BrokerLogger & { error (obj: object, msg: string): void }
   onLogin?: (kind: LoginKind, accepted: boolean) => void
   onPublishDropped?: (kind: LoginKind | 'unknown') => void
+  onConnectionRefused?: (reason: GuardCloseReason) => void
 }
 
 /**
@@ -73,7 +75,9 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
     requireTimestamp: mode.requireTimestamp,
     logger,
     ...(deps.onLogin === undefined ? {} : { onLogin: deps.onLogin }),
-    ...(deps.onPublishDropped === undefined ? {} : { onPublishDropped: deps.onPublishDropped })
+    ...(deps.onPublishDropped === undefined ? {} : { onPublishDropped: deps.onPublishDropped }),
+    ...(deps.onConnectionRefused === undefined ? {} : { onConnectionRefused: deps.onConnectionRefused }),
+    ...(mode.limits === undefined ? {} : { limits: mode.limits })
   })
   const stopListening = store.onChange((change) => {
     if (change.kind === 'device' && change.disconnect === true) broker.disconnectDevice(change.id)

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { CredentialCounters } from '../credentials/service.js'
 import type { ProviderName } from '../domain/target.js'
+import type { GuardCloseReason } from '../mqtt/packet-guard.js'
 import type { LoginKind } from '../mqtt/sessions.js'
 import type { StorageConfigCounters } from '../mqtt/storage-config.js'
 import type { ReplayWindowStats } from '../auth/replay.js'
@@ -36,6 +37,7 @@ export class ServiceMetrics {
   readonly #upstreamSeconds: Histogram<'provider' | 'outcome'>
   readonly #logins: Counter<'kind' | 'result'>
   readonly #dropped: Counter<'kind'>
+  readonly #connectionsRefused: Counter<'reason'>
   #credentials: CredentialSource | undefined
   #mqtt: MqttSource = {}
   #replay: ReplayWindowStats | undefined
@@ -58,6 +60,10 @@ export class ServiceMetrics {
     })
     this.#dropped = new Counter({
       name: 'stsgate_mqtt_publishes_dropped_total', help: 'MQTT publishes refused by the topic ACL, by login kind', labelNames: ['kind'], registers
+    })
+    this.#connectionsRefused = new Counter({
+      name: 'stsgate_mqtt_connections_refused_total', help: 'MQTT connections the embedded broker closed for their size or slowness, by reason (docs/operations.md)',
+      labelNames: ['reason'], registers
     })
     this.#mirrorCredentialCounters(registers)
     this.#mirrorMqtt(registers)
@@ -88,6 +94,8 @@ export class ServiceMetrics {
   }
 
   readonly recordPublishDropped = (kind: LoginKind | 'unknown'): void => { this.#dropped.inc({ kind }) }
+
+  readonly recordConnectionRefused = (reason: GuardCloseReason): void => { this.#connectionsRefused.inc({ reason }) }
 
   /** Text exposition format, and its content type. */
   async exposition (): Promise<{ text: string, contentType: string }> {
