@@ -14,7 +14,7 @@ export const AdminError = Type.Object({
 const ADMIN_ERROR_CODES: Record<number, string> = {
   400: 'Invalid input: validation (names the field), malformed_json, provider_not_bindable, upstream_endpoint_refused',
   401: 'unauthenticated: missing or wrong admin token',
-  404: 'project_not_found, target_not_found, device_not_found, gateway_not_found, access_key_not_found, token_not_found, route_not_found',
+  404: 'project_not_found, target_not_found, device_not_found, gateway_not_found, access_key_not_found, token_not_found, binding_not_found, route_not_found',
   405: 'method_not_allowed',
   409: 'identity_taken (a device id, dock sn or sub-device sn already registered in any project, in any role), already_exists (target name), prefix_taken (another project holds an overlapping prefix on the bucket), target_bound',
   413: 'body_too_large (64 KiB)',
@@ -55,7 +55,10 @@ export const Project = Type.Object({
   disabled: Type.Boolean(),
   created_at: Timestamp
 }, { description: 'The project' })
-export const ProjectList = Type.Object({ projects: Type.Array(Project) }, { description: 'All projects' })
+export const ProjectList = Type.Object({ projects: Type.Array(Project) }, { description: 'All projects, or those with the name asked for' })
+export const ProjectListQuery = Type.Object({
+  name: Type.Optional(Type.String({ ...Name, description: 'Only projects with exactly this name (names need not be unique)' }))
+}, { additionalProperties: false })
 
 // ---- access keys ----
 export const AccessKeyParams = Type.Object({ project_id: ProjectId, access_key_id: AccessKeyIdField })
@@ -63,9 +66,21 @@ export const NewAccessKey = Type.Object({
   access_key_id: Type.String(),
   secret_access_key: Type.String({ description: 'Shown only in this response' })
 }, { description: 'The new access key and its secret (shown only here)' })
-export const AccessKeyList = Type.Object({
-  access_keys: Type.Array(Type.Object({ access_key_id: Type.String(), disabled: Type.Boolean(), created_at: Timestamp }))
-}, { description: 'The project\'s access keys (ids only)' })
+const LastUsedAt = Type.Union([Timestamp, Type.Null()], {
+  description: 'Last successful authentication (written in batches, so up to a few seconds old); null when never used'
+})
+export const AccessKeyView = Type.Object({
+  access_key_id: Type.String(), disabled: Type.Boolean(), created_at: Timestamp, last_used_at: LastUsedAt
+}, { description: 'The access key (never its secret)' })
+export const AccessKeyList = Type.Object({ access_keys: Type.Array(AccessKeyView) }, { description: 'The project\'s access keys (ids only)' })
+export const UpdateAccessKeyBody = Type.Object({
+  disabled: Type.Boolean({ description: 'true stops the key at once on every instance; false re-enables it' })
+}, { additionalProperties: false })
+export const RotatedAccessKey = Type.Object({
+  access_key_id: Type.String(),
+  secret_access_key: Type.String({ description: 'Shown only in this response' }),
+  replaced_access_key_id: Type.String({ description: 'The old key: now disabled (enable it again to undo, delete it once unused)' })
+}, { description: 'The new access key and its secret (shown only here); the old key is disabled' })
 
 // ---- tokens ----
 export const TokenParams = Type.Object({ project_id: ProjectId, token_id: Type.String({ pattern: '^[0-9a-f]{16}$' }) })
@@ -78,7 +93,7 @@ export const NewToken = Type.Object({
   expires_at: Timestamp
 }, { description: 'The new token (shown only here)' })
 export const TokenList = Type.Object({
-  tokens: Type.Array(Type.Object({ token_id: Type.String(), expires_at: Timestamp, revoked: Type.Boolean(), created_at: Timestamp }))
+  tokens: Type.Array(Type.Object({ token_id: Type.String(), expires_at: Timestamp, revoked: Type.Boolean(), created_at: Timestamp, last_used_at: LastUsedAt }))
 }, { description: 'The project\'s tokens (ids and expiry only)' })
 
 // ---- targets ----
@@ -144,6 +159,7 @@ export const PutBindingsBody = Type.Object({
   edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.Optional(KeyPrefix) }, { additionalProperties: false })),
   workspace: Type.Optional(Type.Object({ target_id: Type.String(), directory: Type.Optional(KeyPrefix) }, { additionalProperties: false }))
 }, { additionalProperties: false, minProperties: 1 })
+export const BindingParams = Type.Object({ project_id: ProjectId, kind: Type.Union([Type.Literal('edas'), Type.Literal('workspace')]) })
 export const Bindings = Type.Object({
   edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.String() })),
   workspace: Type.Optional(Type.Object({ target_id: Type.String(), directory: Type.String() }))

@@ -22,6 +22,7 @@ import { CredentialService, type CredentialServiceOptions } from './credentials/
 import { createProvider } from './providers/create-provider.js'
 import { BindingDirectory } from './credentials/bindings.js'
 import { VendAuditLog } from './credentials/vend-audit.js'
+import { LastUsedLog } from './auth/last-used.js'
 import { installAuthentication } from '../routes/authenticate.js'
 import { Operations } from './operations/operations.js'
 import metrics, { observeRequests } from '../routes/metrics.js'
@@ -42,6 +43,7 @@ declare module 'fastify' {
     bindings: BindingDirectory
     operations: Operations
     vendAudit: VendAuditLog
+    lastUsed: LastUsedLog
   }
 }
 
@@ -131,6 +133,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('vendAudit', vendAudit)
   // Registered first, so it runs before whoever closes the store: the last batch is written on shutdown.
   app.addHook('onClose', async () => { await vendAudit.close() })
+  const lastUsed = new LastUsedLog(deps.store, { logger: app.log })
+  app.decorate('lastUsed', lastUsed)
+  app.addHook('onClose', async () => { await lastUsed.close() })
   const operations = new Operations(deps.version ?? '0.1.0')
   app.decorate('operations', operations)
   app.decorate('credentials', new CredentialService({
@@ -169,7 +174,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   installAuthentication(app, {
     callers,
     replay,
-    afterAuthentication: limits.limitCaller
+    afterAuthentication: async (req, reply) => {
+      if (req.caller !== null) lastUsed.record(req.caller.principal)
+      await limits.limitCaller(req, reply)
+    }
   })
   acceptJsonWithRawBody(app)
   // Paths outside every contract answer in the operator dialect; each contract plugin installs its own.

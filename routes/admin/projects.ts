@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { adminErrors, CreateProjectBody, Project, ProjectList, ProjectParams, UpdateProjectBody } from '../../schemas/admin.js'
+import { adminErrors, CreateProjectBody, Project, ProjectList, ProjectListQuery, ProjectParams, UpdateProjectBody } from '../../schemas/admin.js'
 import type { Project as ProjectRecord } from '../../src/store/projects.js'
 import { ADMIN_ACTOR as ACTOR, adminDocs } from './common.js'
 
@@ -19,8 +19,8 @@ const projects: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/projects', {
-    schema: { ...adminDocs, summary: 'List projects', response: { 200: ProjectList, ...adminErrors() } }
-  }, async () => ({ projects: (await store.projects.list()).map(projectView) }))
+    schema: { ...adminDocs, summary: 'List projects, or find them by name', querystring: ProjectListQuery, response: { 200: ProjectList, ...adminErrors() } }
+  }, async (req) => ({ projects: (await store.projects.list({ name: req.query.name })).map(projectView) }))
 
   app.get('/projects/:project_id', {
     schema: { ...adminDocs, summary: 'Show a project', params: ProjectParams, response: { 200: Project, ...adminErrors(404) } }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import {
-  adminErrors, Bindings, CreateTargetBody, ProjectParams, PutBindingsBody, TargetList, TargetParams, TargetView, UPSTREAM_INPUT,
+  adminErrors, BindingParams, Bindings, CreateTargetBody, ProjectParams, PutBindingsBody, TargetList, TargetParams, TargetView, UPSTREAM_INPUT,
   type CreateTargetInput
 } from '../../schemas/admin.js'
 import { invalid } from '../../src/errors.js'
@@ -123,5 +123,12 @@ const targets: FastifyPluginAsyncTypebox = async (app) => {
     }
     return bindingsView(await store.targets.putBindings(projectId, wanted, ADMIN_ACTOR))
   })
+
+  app.delete('/projects/:project_id/bindings/:kind', {
+    schema: {
+      ...adminDocs, summary: 'Unbind one contract (its callers get "not configured" from then on); answers the bindings left',
+      params: BindingParams, response: { 200: Bindings, ...adminErrors(404) }
+    }
+  }, async (req) => bindingsView(await store.targets.deleteBinding(req.params.project_id, req.params.kind, ADMIN_ACTOR)))
 }
 export default targets

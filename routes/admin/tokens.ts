@@ -20,12 +20,18 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/projects/:project_id/tokens', {
-    schema: { ...adminDocs, summary: 'List token ids and expiry', params: ProjectParams, response: { 200: TokenList, ...adminErrors(404) } }
+    schema: { ...adminDocs, summary: 'List token ids, expiry and last use', params: ProjectParams, response: { 200: TokenList, ...adminErrors(404) } }
   }, async (req) => {
     await store.projects.get(req.params.project_id)
     const list = await store.tokens.list(req.params.project_id)
     return {
-      tokens: list.map((t) => ({ token_id: t.tokenId, expires_at: t.expiresAt.toISOString(), revoked: t.revoked, created_at: t.createdAt.toISOString() }))
+      tokens: list.map((t) => ({
+        token_id: t.tokenId,
+        expires_at: t.expiresAt.toISOString(),
+        revoked: t.revoked,
+        created_at: t.createdAt.toISOString(),
+        last_used_at: t.lastUsedAt?.toISOString() ?? null
+      }))
     }
   })
 

@@ -119,8 +119,8 @@ export const COMMANDS: Record<string, Record<string, Command>> = {
     disable: {
       args: ['project', 'access_key'], summary: 'disable an access key',
       async run (ctx) {
-        await ctx.client.call('DELETE', `${p(ctx)}/access-keys/${enc(ctx.arg.access_key!)}`)
-        return { data: undefined, message: `disabled access key ${ctx.arg.access_key}` }
+        const data = await ctx.client.call('PATCH', `${p(ctx)}/access-keys/${enc(ctx.arg.access_key!)}`, { disabled: true })
+        return { data, message: `disabled access key ${ctx.arg.access_key}` }
       }
     }
   },

@@ -144,6 +144,15 @@ export const MIGRATIONS: ReadonlyArray<{ id: number, name: string, sql: string }
       order by created_at, rank, name
       on conflict (name) do nothing
     `
+  },
+  {
+    id: 3,
+    name: 'last use of keys and tokens; audit listing by project',
+    sql: `
+      alter table access_keys add column last_used_at timestamptz;
+      alter table api_tokens add column last_used_at timestamptz;
+      create index audit_events_project on audit_events(project_id, seq);
+    `
   }
 ]
 

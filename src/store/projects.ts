@@ -32,8 +32,12 @@ export class Projects {
     })
   }
 
-  async list (): Promise<Project[]> {
-    return (await this.ctx.db.query<ProjectRow>('select * from projects order by created_at, id')).map(toProject)
+  /** All projects, or those with exactly this name (names need not be unique). */
+  async list (filter: { name?: string } = {}): Promise<Project[]> {
+    const rows = filter.name === undefined
+      ? await this.ctx.db.query<ProjectRow>('select * from projects order by created_at, id')
+      : await this.ctx.db.query<ProjectRow>('select * from projects where name = $1 order by created_at, id', [filter.name])
+    return rows.map(toProject)
   }
 
   async find (projectId: string): Promise<Project | undefined> {

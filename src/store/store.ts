@@ -1,5 +1,6 @@
 import type { MasterKey } from '../keys.js'
 import { AccessKeys } from './access-keys.js'
+import { listAuditEvents, type AuditFilter, type AuditPage } from './audit-listing.js'
 import { appendAuditBatch, listAuditChains, verifyAuditChain, type AuditEvent, type AuditVerification } from './audit.js'
 import type { StoreChange, StoreContext } from './context.js'
 import type { Db } from './db.js'
@@ -94,6 +95,11 @@ export class Store {
     const results: AuditVerification[] = []
     for (const chain of await listAuditChains(this.#ctx.db)) results.push(await verifyAuditChain(this.#ctx.db, chain))
     return results
+  }
+
+  /** The change log or the vend log, newest first, one page at a time. */
+  listAudit (filter: AuditFilter): Promise<AuditPage> {
+    return listAuditEvents(this.#ctx.db, filter)
   }
 
   /** Appends a batch of events to one chain in one transaction (all or none). */

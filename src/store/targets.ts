@@ -111,6 +111,18 @@ export class Targets {
     return this.bindings(projectId)
   }
 
+  /** Removes one contract's binding; that contract answers "not configured" for the project from then on. */
+  async deleteBinding (projectId: string, kind: BindingKind, actor: string): Promise<Binding[]> {
+    await this.ctx.db.transaction(async (tx) => {
+      await requireProject(tx, projectId)
+      const rows = await tx.query('delete from bindings where project_id = $1 and kind = $2 returning kind', [projectId, kind])
+      if (rows.length === 0) throw notFound('binding_not_found', `project ${projectId} has no ${kind} binding`)
+      await appendAudit(tx, { projectId, actor, action: 'bindings.delete', subject: projectId, detail: { kind } })
+      await notifyChange(this.ctx, tx, { kind: 'binding', id: projectId, projectId })
+    })
+    return this.bindings(projectId)
+  }
+
   /** The binding a contract serves from, with its target decrypted; undefined when not configured. */
   async resolveBinding (projectId: string, kind: BindingKind): Promise<{ target: StorageTarget, prefix: string } | undefined> {
     const [row] = await this.ctx.db.query<TargetRow & { prefix: string }>(

@@ -2,8 +2,16 @@ import { hashToken, randomHex } from '../keys.js'
 import { notFound } from '../errors.js'
 import { appendAudit } from './audit.js'
 import { notifyChange, type StoreContext } from './context.js'
+import { recordLastUsed } from './access-keys.js'
 
-export interface TokenSummary { tokenId: string, expiresAt: Date, revoked: boolean, createdAt: Date }
+export interface TokenSummary {
+  tokenId: string
+  expiresAt: Date
+  revoked: boolean
+  createdAt: Date
+  /** Last successful authentication, as flushed by the usage log (src/auth/last-used.ts); null when never used. */
+  lastUsedAt: Date | null
+}
 
 export interface TokenForAuth {
   tokenId: string
@@ -32,9 +40,20 @@ export class Tokens {
   }
 
   async list (projectId: string): Promise<TokenSummary[]> {
-    const rows = await this.ctx.db.query<{ id: string, expires_at: Date, revoked: boolean, created_at: Date }>(
-      'select id, expires_at, revoked, created_at from api_tokens where project_id = $1 order by created_at, id', [projectId])
-    return rows.map((r) => ({ tokenId: r.id, expiresAt: new Date(r.expires_at), revoked: r.revoked, createdAt: new Date(r.created_at) }))
+    const rows = await this.ctx.db.query<{ id: string, expires_at: Date, revoked: boolean, created_at: Date, last_used_at: Date | null }>(
+      'select id, expires_at, revoked, created_at, last_used_at from api_tokens where project_id = $1 order by created_at, id', [projectId])
+    return rows.map((r) => ({
+      tokenId: r.id,
+      expiresAt: new Date(r.expires_at),
+      revoked: r.revoked,
+      createdAt: new Date(r.created_at),
+      lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at)
+    }))
+  }
+
+  /** See AccessKeys.recordLastUsed. */
+  async recordLastUsed (uses: ReadonlyMap<string, Date>): Promise<void> {
+    await recordLastUsed(this.ctx.db, 'api_tokens', uses)
   }
 
   async revoke (projectId: string, tokenId: string, actor: string): Promise<void> {

@@ -61,10 +61,12 @@ for (const kind of STORE_KINDS) {
       t.equal(created.status, 201)
       t.match(created.body, { access_key_id: /^SG[A-Z0-9]{18}$/, secret_access_key: /^[A-Za-z0-9]{40}$/ })
       const list = await app.admin('GET', `/projects/${p}/access-keys`)
-      t.same(list.body.access_keys.map((k: any) => Object.keys(k).sort()), [['access_key_id', 'created_at', 'disabled']])
+      t.same(list.body.access_keys.map((k: any) => Object.keys(k).sort()), [['access_key_id', 'created_at', 'disabled', 'last_used_at']])
       t.notOk(JSON.stringify(list.body).includes(created.body.secret_access_key), 'the list never shows the secret')
-      t.equal((await app.admin('DELETE', `/projects/${p}/access-keys/${created.body.access_key_id}`)).status, 204)
+      t.equal((await app.admin('PATCH', `/projects/${p}/access-keys/${created.body.access_key_id}`, { disabled: true })).status, 200)
       t.equal((await app.admin('GET', `/projects/${p}/access-keys`)).body.access_keys[0].disabled, true)
+      t.equal((await app.admin('DELETE', `/projects/${p}/access-keys/${created.body.access_key_id}`)).status, 204)
+      t.same((await app.admin('GET', `/projects/${p}/access-keys`)).body.access_keys, [], 'deleted for good')
     })
 
     t.test('tokens: default ttl 86400, list ids and expiry, revoke', async (t) => {

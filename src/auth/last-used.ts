@@ -1,0 +1,77 @@
+/**
+ * When each access key and token was last used, without a write per request
+ * (the same batching as the vend audit, src/credentials/vend-audit.ts):
+ * `record` only notes the time in memory; a timer writes every key and token
+ * seen since the last flush in one statement each, and `close` writes what is
+ * left. A failed flush keeps its entries (a later use only moves them
+ * forward) and is retried on the next tick. The times are therefore up to one
+ * interval old — enough to tell which key is safe to retire.
+ */
+export interface LastUsedSink {
+  accessKeys: { recordLastUsed (uses: ReadonlyMap<string, Date>): Promise<void> }
+  tokens: { recordLastUsed (uses: ReadonlyMap<string, Date>): Promise<void> }
+}
+
+export interface LastUsedOptions {
+  intervalMs?: number
+  logger?: { warn (obj: object, msg: string): void }
+  now?: () => number
+}
+
+export class LastUsedLog {
+  readonly #sink: LastUsedSink
+  #keys = new Map<string, Date>()
+  #tokens = new Map<string, Date>()
+  readonly #logger: LastUsedOptions['logger']
+  readonly #now: () => number
+  readonly #timer: NodeJS.Timeout
+  #flushing: Promise<void> | undefined
+  #closed = false
+
+  constructor (sink: LastUsedSink, options: LastUsedOptions = {}) {
+    this.#sink = sink
+    this.#logger = options.logger
+    this.#now = options.now ?? Date.now
+    this.#timer = setInterval(() => { void this.flush() }, options.intervalMs ?? 5_000)
+    this.#timer.unref()
+  }
+
+  /** Notes a successful authentication by `ak:<id>` or `token:<id>`; anything else is ignored. Never waits. */
+  record (principal: string): void {
+    if (principal.startsWith('ak:')) this.#keys.set(principal.slice(3), new Date(this.#now()))
+    else if (principal.startsWith('token:')) this.#tokens.set(principal.slice(6), new Date(this.#now()))
+  }
+
+  get pending (): number { return this.#keys.size + this.#tokens.size }
+
+  /** Writes every use noted so far; resolves even when the store fails. */
+  flush (): Promise<void> {
+    this.#flushing ??= this.#write().finally(() => { this.#flushing = undefined })
+    return this.#flushing
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#timer)
+    await this.#flushing
+    await this.flush()
+  }
+
+  async #write (): Promise<void> {
+    const keys = this.#keys
+    const tokens = this.#tokens
+    if (keys.size === 0 && tokens.size === 0) return
+    this.#keys = new Map()
+    this.#tokens = new Map()
+    try {
+      await this.#sink.accessKeys.recordLastUsed(keys)
+      await this.#sink.tokens.recordLastUsed(tokens)
+    } catch (err) {
+      this.#logger?.warn({ err, pending: keys.size + tokens.size }, 'last-used flush failed; retrying on the next tick')
+      // Put them back unless a newer use was noted meanwhile.
+      for (const [id, at] of keys) if (!this.#keys.has(id)) this.#keys.set(id, at)
+      for (const [id, at] of tokens) if (!this.#tokens.has(id)) this.#tokens.set(id, at)
+    }
+  }
+}
