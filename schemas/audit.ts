@@ -74,4 +74,4 @@ const ChainVerification = Type.Object({
 export const AuditVerification = Type.Object({
   ok: Type.Boolean({ description: 'Every chain verifies' }),
   chains: Type.Array(ChainVerification)
-}, { title: 'AuditVerification' })
+}, { title: 'AuditVerification', description: 'Every chain, verified: each event follows the previous one, none was changed, none removed from the end' })
