@@ -144,7 +144,7 @@ t.test('with STSGATE_TLS_CERT/KEY every contract answers over TLS to its vendor 
     await dock.publishAsync(`thing/product/${sn}/requests`, VENDOR_EXAMPLE_REQUEST, { qos: 1 })
     t.match(await reply, { method: 'storage_config_get', data: { result: 0, output: { bucket: 'media-bucket', object_key_prefix: `media/${sn}/` } } })
 
-    const login = { clientId: `${sn}-2`, username: gateway.username, password: gateway.password }
+    const login = { clientId: sn, username: gateway.username, password: gateway.password }
     t.equal(await connectOutcome(`mqtt://127.0.0.1:${mqttPort}`, login), 'failed', 'plaintext MQTT is not served beside MQTTS')
     t.equal(await connectOutcome(`mqtts://127.0.0.1:${mqttPort}`, login), 'failed', 'a dock that does not trust the certificate cannot connect')
   })

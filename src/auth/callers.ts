@@ -10,6 +10,8 @@ export interface Caller {
   projectId: string
   /** For audit and rate limits: `ak:<id>` or `token:<id>`. */
   principal: string
+  /** Tokens only: when it stops being accepted (an MQTT session opened with it ends then). */
+  expiresAt?: Date
 }
 
 interface CachedToken { tokenId: string, projectId: string, expiresAt: Date, disabled: boolean }
@@ -46,7 +48,7 @@ export class CallerDirectory {
     if (record === undefined) throw unauthenticated('token_invalid', 'the X-Auth-Token is not valid')
     if (record.expiresAt.getTime() <= this.#now()) throw unauthenticated('token_expired', 'the X-Auth-Token has expired')
     if (record.disabled) throw forbidden('token_disabled', 'the X-Auth-Token was revoked or its project is disabled')
-    return { projectId: record.projectId, principal: `token:${record.tokenId}` }
+    return { projectId: record.projectId, principal: `token:${record.tokenId}`, expiresAt: record.expiresAt }
   }
 
   invalidate (change: StoreChange): void {

@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:tls'
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes'
 import { deviceMayUse, verifyDeviceLogin, type DeviceDirectory } from './device-login.js'
 import { gatewayMayUse, ServiceSession, type GatewayDirectory } from './gateway-login.js'
-import { classifyConnect, SessionRegistry, type LoginKind, type Session } from './sessions.js'
+import { classifyConnect, clientIdBelongs, SessionRegistry, type LoginKind, type Session } from './sessions.js'
 import { DEFAULT_PACKET_LIMITS, guardSocket, type GuardCloseReason, type PacketGuard, type PacketLimits } from './packet-guard.js'
 import { sampledLog } from '../operations/sampled-log.js'
 
@@ -47,6 +47,8 @@ export interface EmbeddedBroker {
   disconnectGateway (sn: string): number
   /** Closes every live connection of a project (disabled or deleted); returns how many. */
   disconnectProject (projectId: string): number
+  /** Live sessions by credential: ending a token's sessions, telling service sessions a gateway changed. */
+  readonly sessions: SessionRegistry
   /** Accepted connections now live. */
   connections (): number
   close (): Promise<void>
@@ -62,7 +64,7 @@ export function isLoopback (host: string): boolean {
 export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger, gateways } = opts
   const now = opts.now ?? Date.now
-  const registry = new SessionRegistry()
+  const registry = new SessionRegistry(now)
   const onLogin = opts.onLogin ?? (() => {})
   const onDropped = opts.onPublishDropped ?? (() => {})
   const onRefused = opts.onConnectionRefused ?? (() => {})
@@ -70,7 +72,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   // Lines a client can provoke at will are sampled; the metrics count every one.
   const sample = sampledLog()
 
-  async function login (client: Client, username: string | undefined, password: Buffer | undefined): Promise<Session | undefined> {
+  async function login (client: Client, username: string | undefined, password: Buffer | undefined): Promise<Session | typeof CLIENT_ID_NOT_OWNED | undefined> {
     const kind = classifyConnect(client.id, username)
     const fields = { clientId: client.id, username, kind }
     let session: Session | undefined
@@ -84,7 +86,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
         if (s !== undefined) {
           const service = new ServiceSession(s.projectId, s.sns, now,
             (err) => logger.warn({ err, projectId: s.projectId }, 'mqtt service role: listing gateway sns failed'))
-          session = { kind: 'service', projectId: s.projectId, service }
+          session = { kind: 'service', projectId: s.projectId, service, ...(s.credential === undefined ? {} : { credential: s.credential }) }
         }
       } else {
         const g = await gateways.verifyGateway(username, password)
@@ -93,6 +95,11 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
       if (session === undefined) logger.info({ ...fields, reason: 'bad_credentials' }, 'mqtt login refused')
     } else {
       logger.info({ ...fields, reason: 'no_credentials' }, 'mqtt login refused')
+    }
+    if (session !== undefined && !clientIdBelongs(client.id, session)) {
+      logger.info({ ...fields, reason: 'client_id_not_owned' }, 'mqtt login refused')
+      onLogin(kind, false)
+      return CLIENT_ID_NOT_OWNED
     }
     onLogin(kind, session !== undefined)
     return session
@@ -132,6 +139,8 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
     authenticate (client, username, password, done) {
       login(client, username ?? undefined, password ?? undefined).then((session) => {
         if (session === undefined) return done(refusal(4, 'Bad username or password'), false)
+        // The right password for the wrong client id: the session owning that id stays up.
+        if (session === CLIENT_ID_NOT_OWNED) return done(refusal(5, 'Not authorized'), false)
         registry.bind(client, session)
         done(null, true)
       }, (err: unknown) => {
@@ -223,6 +232,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
     disconnectDevice: (deviceId) => registry.disconnect('device', deviceId),
     disconnectGateway: (sn) => registry.disconnect('gateway', sn),
     disconnectProject: (projectId) => registry.disconnectProject(projectId),
+    sessions: registry,
     connections: () => registry.count(),
     async close () {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
@@ -247,7 +257,10 @@ function dropMarked (broker: Aedes, refused: WeakSet<object>): void {
   }
 }
 
-function refusal (returnCode: 3 | 4, message: string): AuthenticateError {
+/** login()'s answer for valid credentials presented under someone else's client id. */
+const CLIENT_ID_NOT_OWNED = Symbol('client id not owned')
+
+function refusal (returnCode: 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode })
 }
 

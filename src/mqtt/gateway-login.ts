@@ -1,3 +1,4 @@
+import type { ServiceCredential } from './sessions.js'
 import { isSafeTopicLevel, isUnder } from './topics.js'
 
 /** Backs DJI dock login; implemented by the app over the store. */
@@ -11,9 +12,10 @@ export interface GatewayDirectory {
   /**
    * Service role (the operator's own server). Called for usernames of the form
    * `service:{project_id}` with the whole username and the password (a project
-   * token); returns the project and a way to list its gateway sns now.
+   * token); returns the project, a way to list its gateway sns now, and the
+   * token (its id and expiry: the session ends with it).
    */
-  verifyService? (username: string, password: Buffer): Promise<{ projectId: string, sns: () => Promise<string[]> | string[] } | undefined>
+  verifyService? (username: string, password: Buffer): Promise<{ projectId: string, sns: () => Promise<string[]> | string[], credential?: ServiceCredential } | undefined>
 }
 
 /** Usernames with this prefix log in as the service role, never as a gateway. */

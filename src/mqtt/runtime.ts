@@ -57,13 +57,15 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
     // The operator's server: username `service:{project_id}`, password a project token.
     async verifyService (username, password) {
       const projectId = username.slice(SERVICE_USERNAME_PREFIX.length)
+      let caller: Awaited<ReturnType<CallerDirectory['verifyToken']>>
       try {
-        const caller = await callers.verifyToken(password.toString('utf8'))
-        if (caller.projectId !== projectId) return undefined
+        caller = await callers.verifyToken(password.toString('utf8'))
+        if (caller.projectId !== projectId || caller.expiresAt === undefined) return undefined
       } catch {
         return undefined
       }
-      return { projectId, sns: () => store.gateways.listOwnedSns(projectId) }
+      // The session ends with this token: on revocation (below) and at its expiry (a timer per session).
+      return { projectId, sns: () => store.gateways.listOwnedSns(projectId), credential: { principal: caller.principal, expiresAt: caller.expiresAt } }
     }
   }
   const broker = await startEmbeddedBroker({
@@ -81,6 +83,8 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
   })
   const stopListening = store.onChange((change) => {
     if (change.kind === 'device' && change.disconnect === true) broker.disconnectDevice(change.id)
+    // A revoked token ends the service sessions that logged in with it (docs/dji.md "Sessions end with their credentials").
+    if (change.kind === 'token' && change.disconnect === true) broker.sessions.end(`token:${change.id}`)
     if (change.kind === 'project') {
       // A disabled project's devices and docks stop at once, live sessions included.
       store.projects.find(change.projectId).then((project) => {
@@ -88,6 +92,9 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
       }, (err: unknown) => logger.error({ err }, 'could not check a changed project'))
     }
     if (change.kind === 'gateway') {
+      // Any project's service sessions stop matching this sn at once, then re-read their lists:
+      // a dock deleted here and registered elsewhere must not reach the old project.
+      for (const session of broker.sessions.services()) session.service.gatewayChanged(change.id)
       // Disabled or deleted: its next login is refused anyway; end the live one now.
       store.gateways.resolveForVend(change.id).then((found) => {
         if (found === undefined || found.disabled) broker.disconnectGateway(change.id)

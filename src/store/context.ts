@@ -7,7 +7,7 @@ export interface StoreChange {
   kind: 'project' | 'access_key' | 'token' | 'target' | 'binding' | 'device' | 'gateway'
   id: string
   projectId: string
-  /** Close the subject's live MQTT connections on every instance (IoTDA force_disconnect). */
+  /** Close the subject's live MQTT connections on every instance (IoTDA force_disconnect, a revoked token). */
   disconnect?: boolean
 }
 

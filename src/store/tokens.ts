@@ -61,7 +61,7 @@ export class Tokens {
       const rows = await tx.query('update api_tokens set revoked = true where id = $1 and project_id = $2 returning id', [tokenId, projectId])
       if (rows.length === 0) throw notFound('token_not_found', `token ${tokenId} does not exist in project ${projectId}`)
       await appendAudit(tx, { projectId, actor, action: 'token.revoke', subject: tokenId })
-      await notifyChange(this.ctx, tx, { kind: 'token', id: tokenId, projectId })
+      await notifyChange(this.ctx, tx, { kind: 'token', id: tokenId, projectId, disconnect: true })
     })
   }
 

@@ -4,7 +4,7 @@ import { gatewayMayUse, snOf } from '../../src/mqtt/gateway-login.js'
 import { embeddedTransport } from '../../src/mqtt/transport.js'
 import { connect, fakeGateways, inbox, sleep, startTestBroker } from './helpers.js'
 
-const dock = (sn: string, password: string, clientId = `client-${sn}`) => ({ clientId, username: sn, password })
+const dock = (sn: string, password: string, clientId = sn) => ({ clientId, username: sn, password })
 
 t.test('snOf and gatewayMayUse: one sn level under thing/product/ or sys/product/', async (t) => {
   t.equal(snOf('thing/product/DOCK1/requests'), 'DOCK1')
@@ -79,7 +79,7 @@ t.test('a publish to another dock\'s topic is dropped (QoS 0, 1, 2, retained) an
   t.same(requests, ['thing/product/DOCK1/requests own'], 'the in-process responder saw only the allowed request')
   t.same(dropped, ['seen:thing/product/DOCK1/requests'], 'dropped packets never reach publish')
 
-  const late = await connect(t, b.url, dock('DOCK2', 'dock2-pass', 'late-dock2'))
+  const late = await connect(t, b.url, dock('DOCK2', 'dock2-pass'))
   const lateBox = inbox(late)
   await late.subscribeAsync('thing/product/DOCK2/services_reply', { qos: 1 })
   await sleep(100)
@@ -89,12 +89,13 @@ t.test('a publish to another dock\'s topic is dropped (QoS 0, 1, 2, retained) an
 
 t.test('a will aimed at another dock\'s topic is dropped too', async (t) => {
   const b = await startTestBroker(t)
-  const d2 = await connect(t, b.url, dock('DOCK2', 'dock2-pass'))
-  const box = inbox(d2)
-  await d2.subscribeAsync('thing/product/DOCK2/#')
+  // The operator's server watches DOCK2's topics (a dock may hold only one connection: its client id is its sn).
+  const watcher = await connect(t, b.url, { clientId: 'service:p1', username: 'service:p1', password: 'p1-token' })
+  const box = inbox(watcher)
+  await watcher.subscribeAsync('thing/product/DOCK2/#')
   const d1 = await connect(t, b.url, { ...dock('DOCK1', 'dock1-pass'), will: { topic: 'thing/product/DOCK2/events', payload: Buffer.from('forged will'), qos: 0, retain: false } })
   d1.stream.destroy() // ungraceful: the broker publishes the will
-  const own = await connect(t, b.url, { ...dock('DOCK2', 'dock2-pass', 'dock2-second'), will: { topic: 'thing/product/DOCK2/events', payload: Buffer.from('own will'), qos: 0, retain: false } })
+  const own = await connect(t, b.url, { ...dock('DOCK2', 'dock2-pass'), will: { topic: 'thing/product/DOCK2/events', payload: Buffer.from('own will'), qos: 0, retain: false } })
   own.stream.destroy()
   t.same(await box.next(), { topic: 'thing/product/DOCK2/events', payload: 'own will' }, 'an allowed will still goes out')
   await sleep(100)
@@ -112,8 +113,8 @@ t.test('disconnectGateway closes a dock\'s live sessions', async (t) => {
 t.test('the service role follows all of its project\'s docks and no other project\'s', async (t) => {
   const logins: string[] = []
   const b = await startTestBroker(t, { onLogin: (kind, ok) => logins.push(`${kind}:${ok}`) })
-  await t.rejects(mqtt.connectAsync(b.url, { clientId: 'svc', username: 'service:p1', password: 'wrong', reconnectPeriod: 0, protocolVersion: 4 }), { code: 4 })
-  const svc = await connect(t, b.url, { clientId: 'svc', username: 'service:p1', password: 'p1-token' })
+  await t.rejects(mqtt.connectAsync(b.url, { clientId: 'service:p1', username: 'service:p1', password: 'wrong', reconnectPeriod: 0, protocolVersion: 4 }), { code: 4 })
+  const svc = await connect(t, b.url, { clientId: 'service:p1', username: 'service:p1', password: 'p1-token' })
   t.same(logins, ['service:false', 'service:true'])
   const box = inbox(svc)
   const granted = await svc.subscribeAsync(['thing/product/+/osd', 'sys/product/DOCK2/status'], { qos: 1 })
@@ -143,7 +144,7 @@ t.test('the service role follows all of its project\'s docks and no other projec
 
 t.test('without verifyService, service logins are refused', async (t) => {
   const b = await startTestBroker(t, { gateways: { verifyGateway: async () => undefined } })
-  await t.rejects(mqtt.connectAsync(b.url, { clientId: 'svc', username: 'service:p1', password: 'p1-token', reconnectPeriod: 0, protocolVersion: 4 }), { code: 4 })
+  await t.rejects(mqtt.connectAsync(b.url, { clientId: 'service:p1', username: 'service:p1', password: 'p1-token', reconnectPeriod: 0, protocolVersion: 4 }), { code: 4 })
 })
 
 t.test('when the service role\'s sn list fails, its subscribes fail and its publishes are dropped; the next call retries', async (t) => {
@@ -154,7 +155,7 @@ t.test('when the service role\'s sn list fails, its subscribes fail and its publ
       verifyService: async () => ({ projectId: 'p1', sns: () => { if (failing) throw new Error('store down'); return ['DOCK1'] } })
     }
   })
-  const svc = await connect(t, b.url, { clientId: 'svc', username: 'service:p1', password: 'any' })
+  const svc = await connect(t, b.url, { clientId: 'service:p1', username: 'service:p1', password: 'any' })
   await t.rejects(svc.subscribeAsync('thing/product/DOCK1/osd'), 'failure SUBACK')
   await t.rejects(svc.subscribeAsync('thing/product/+/osd'), 'wildcard: failure SUBACK')
   await svc.publishAsync('thing/product/DOCK1/services', 'x', { qos: 1 })

@@ -58,7 +58,7 @@ async function harness (t: Test): Promise<Harness> {
 
 /** A dock logged in with its admin-API login, listening on its own reply topic. */
 async function dock (t: Test, h: Harness, login: { sn: string, username: string, password: string }) {
-  const client = await connect(t, h.url, { clientId: `dock-${login.sn}`, username: login.username, password: login.password })
+  const client = await connect(t, h.url, { clientId: login.sn, username: login.username, password: login.password })
   const box = inbox(client)
   await client.subscribeAsync(`thing/product/${login.sn}/requests_reply`, { qos: 1 })
   const ask = async (payload: string): Promise<any> => {
@@ -168,7 +168,7 @@ t.test('storage_config_get on the embedded broker', async (t) => {
     const patched = await h.world.app.admin('PATCH', `/projects/${h.world.projectId}/gateways/${gw.sn}`, { disabled: true })
     t.equal(patched.status, 200)
     t.ok(await waitFor(() => !d.client.connected), 'the live session is closed')
-    await t.rejects(mqtt.connectAsync(h.url, { clientId: `again-${gw.sn}`, username: gw.username, password: gw.password, reconnectPeriod: 0, protocolVersion: 4 }),
+    await t.rejects(mqtt.connectAsync(h.url, { clientId: gw.sn, username: gw.username, password: gw.password, reconnectPeriod: 0, protocolVersion: 4 }),
       { code: 4 }, 'the login is refused')
     const reply = await h.askInProcess(gw.sn, request('after'))
     t.same(JSON.parse(reply.payload), { method: 'storage_config_get', tid: 'after', bid: 'bid-after', timestamp: JSON.parse(reply.payload).timestamp, data: { result: RESULT.gatewayDisabled } })

@@ -5,7 +5,7 @@ import { topicMatches, withoutShareGroup } from '../../src/mqtt/topics.js'
 import { embeddedTransport, externalTransport, type MqttTransport } from '../../src/mqtt/transport.js'
 import { connect, inbox, messageLog, sleep, startTestBroker } from './helpers.js'
 
-const dock1 = { clientId: 'dock1', username: 'DOCK1', password: 'dock1-pass' }
+const dock1 = { clientId: 'DOCK1', username: 'DOCK1', password: 'dock1-pass' }
 
 /** Collects messages a transport delivers. */
 function collector (): ReturnType<typeof messageLog> & { got: ReturnType<typeof messageLog>['messages'], onMessage: (topic: string, payload: Buffer) => void } {
@@ -59,7 +59,7 @@ t.test('embedded transport: the responder hears dock requests in-process and its
 t.test('external transport reconnects with backoff and resubscribes (against the embedded broker, service role)', async (t) => {
   const b = await startTestBroker(t)
   const events: string[] = []
-  const clientId = `svc-${randomBytes(4).toString('hex')}`
+  const clientId = `service:p1:${randomBytes(4).toString('hex')}`
   const ext = await externalTransport(b.url, {
     clientId, username: 'service:p1', password: 'p1-token', reconnectPeriodMs: 50, connectTimeoutMs: 5000,
     onEvent: (e) => events.push(e)

@@ -201,7 +201,7 @@ for (const kind of STORE_KINDS) {
 
     const revoked = nextChange(store, 'token', token.tokenId)
     await store.tokens.revoke(p, token.tokenId, ADMIN)
-    t.same(await revoked, { kind: 'token', id: token.tokenId, projectId: p }, 'token revoke')
+    t.same(await revoked, { kind: 'token', id: token.tokenId, projectId: p, disconnect: true }, 'token revoke')
 
     const reset = nextChange(store, 'device', 'dev-n')
     await store.devices.resetSecret(p, 'dev-n', 'SECONDARY', 'new-Secret-000003', { actor: ADMIN, generated: false, forceDisconnect: true })
