@@ -44,6 +44,8 @@ declare module 'fastify' {
     operations: Operations
     vendAudit: VendAuditLog
     lastUsed: LastUsedLog
+    /** The shared Redis (STSGATE_REDIS_URL), for the MQTT login limits started beside the app; undefined without one. */
+    redis: Redis | undefined
   }
 }
 
@@ -161,6 +163,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => { setRequestIdHeaders(req, reply) })
   const redis = deps.redis ?? (config.redisUrl === undefined ? undefined : await openRedis({ url: config.redisUrl, logger: app.log }))
   if (redis !== undefined && deps.redis === undefined) app.addHook('onClose', async () => { await closeRedis(redis) })
+  app.decorate('redis', redis)
   // Cheapest refusal first: under load, shed before doing anything else.
   await installOverloadGuard(app, {
     maxEventLoopDelayMs: config.overload.maxEventLoopDelayMs,

@@ -46,6 +46,11 @@ export interface Config {
     connectTimeoutMs: number
     /** Embedded broker: largest packet after login; a larger one closes the connection. */
     maxPacketBytes: number
+    /** Embedded broker: failed logins per source address and per username (burst, regained per minute; 0 = off). */
+    loginFailuresPerAddress: number
+    loginFailuresPerIdentity: number
+    /** Embedded broker: password checks at once (four times as many may wait). */
+    loginChecks: number
   }
   dji: {
     /** Seconds subtracted from a credential's remaining life in `expire` (DJI's reference server uses 300). */
@@ -99,6 +104,9 @@ const VARIABLES = {
   STSGATE_MQTT_REQUIRE_TIMESTAMP: { schema: Flag, default: '0' },
   STSGATE_MQTT_CONNECT_TIMEOUT_MS: { schema: Type.Integer({ minimum: 100, maximum: 120000 }), default: '10000', parse: Number },
   STSGATE_MQTT_MAX_PACKET_BYTES: { schema: Type.Integer({ minimum: 8192, maximum: 268435455 }), default: '262144', parse: Number },
+  STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS: { schema: Type.Integer({ minimum: 0, maximum: 1000000 }), default: '30', parse: Number },
+  STSGATE_MQTT_LOGIN_FAILURES_PER_IDENTITY: { schema: Type.Integer({ minimum: 0, maximum: 1000000 }), default: '10', parse: Number },
+  STSGATE_MQTT_LOGIN_CHECKS: { schema: Type.Integer({ minimum: 1, maximum: 256 }), default: '4', parse: Number },
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: { schema: Type.Integer({ minimum: 0, maximum: 3600 }), default: '300', parse: Number },
   STSGATE_DJI_PREFIX_TEMPLATE: { schema: Type.String({ pattern: '^[^*?${}]*\\{gateway_sn\\}[^*?${}]*/$' }), default: 'media/{gateway_sn}/' }
 } satisfies Record<string, { schema: import('@sinclair/typebox').TSchema, default?: string, parse?: (raw: string) => unknown }>
@@ -179,7 +187,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       url: get('STSGATE_MQTT_URL'),
       requireTimestamp: isOn(get('STSGATE_MQTT_REQUIRE_TIMESTAMP')),
       connectTimeoutMs: get('STSGATE_MQTT_CONNECT_TIMEOUT_MS'),
-      maxPacketBytes: get('STSGATE_MQTT_MAX_PACKET_BYTES')
+      maxPacketBytes: get('STSGATE_MQTT_MAX_PACKET_BYTES'),
+      loginFailuresPerAddress: get('STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS'),
+      loginFailuresPerIdentity: get('STSGATE_MQTT_LOGIN_FAILURES_PER_IDENTITY'),
+      loginChecks: get('STSGATE_MQTT_LOGIN_CHECKS')
     },
     dji: {
       expireMarginSeconds: get('STSGATE_DJI_EXPIRE_MARGIN_SECONDS'),
@@ -222,6 +233,9 @@ const HINTS: Partial<Record<Name, string>> = {
   STSGATE_MQTT_URL: 'an mqtt://, mqtts://, ws:// or wss:// URL',
   STSGATE_MQTT_CONNECT_TIMEOUT_MS: 'an integer from 100 to 120000 (milliseconds)',
   STSGATE_MQTT_MAX_PACKET_BYTES: 'an integer from 8192 to 268435455 (bytes)',
+  STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS: 'an integer from 0 (off) to 1000000 (failed logins per minute)',
+  STSGATE_MQTT_LOGIN_FAILURES_PER_IDENTITY: 'an integer from 0 (off) to 1000000 (failed logins per minute)',
+  STSGATE_MQTT_LOGIN_CHECKS: 'an integer from 1 to 256 (password checks at once)',
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: 'an integer from 0 to 3600 (seconds)',
   STSGATE_DJI_PREFIX_TEMPLATE: 'a key prefix containing {gateway_sn}, ending in /, without * ? $ { }'
 }

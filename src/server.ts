@@ -32,6 +32,12 @@ export async function mqttModeFrom (config: Config): Promise<MqttMode> {
     port: config.mqtt.port,
     requireTimestamp: config.mqtt.requireTimestamp,
     limits: { connectTimeoutMs: config.mqtt.connectTimeoutMs, maxPacketBytes: config.mqtt.maxPacketBytes },
+    loginLimits: {
+      failuresPerAddress: config.mqtt.loginFailuresPerAddress,
+      failuresPerIdentity: config.mqtt.loginFailuresPerIdentity,
+      concurrentChecks: config.mqtt.loginChecks,
+      queuedChecks: 4 * config.mqtt.loginChecks
+    },
     ...(tls === undefined ? {} : { tls })
   }
 }
@@ -70,7 +76,9 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
       logger: app.log,
       onLogin: metrics.recordLogin,
       onPublishDropped: metrics.recordPublishDropped,
-      onConnectionRefused: metrics.recordConnectionRefused
+      onConnectionRefused: metrics.recordConnectionRefused,
+      onLoginRefused: metrics.recordLoginRefused,
+      ...(app.redis === undefined ? {} : { redis: { client: app.redis, prefix: config.redisPrefix } })
     })
     // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
     if (mqtt.transport !== undefined) {

@@ -1,9 +1,10 @@
 import { createServer as createNetServer, isIP, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes'
-import { deviceMayUse, verifyDeviceLogin, type DeviceDirectory } from './device-login.js'
+import { deviceMayUse, verifyDeviceLogin, type DeviceDirectory, type DeviceLoginRefusal } from './device-login.js'
 import { gatewayMayUse, ServiceSession, type GatewayDirectory } from './gateway-login.js'
 import { classifyConnect, clientIdBelongs, SessionRegistry, type LoginKind, type Session } from './sessions.js'
+import { DEFAULT_LOGIN_LIMITS, LocalFailureBuckets, LoginLimiter, type FailureBuckets, type LoginLimitRefusal, type LoginLimitSettings } from './login-limits.js'
 import { DEFAULT_PACKET_LIMITS, guardSocket, type GuardCloseReason, type PacketGuard, type PacketLimits } from './packet-guard.js'
 import { sampledLog } from '../operations/sampled-log.js'
 
@@ -35,7 +36,16 @@ export interface EmbeddedBrokerOptions {
   limits?: Partial<Pick<PacketLimits, 'maxPacketBytes' | 'connectTimeoutMs'>>
   /** Every connection the packet guard closed, for metrics. */
   onConnectionRefused?: (reason: GuardCloseReason) => void
+  /** Failed-login and concurrent-check limits (docs/operations.md "MQTT limits"). */
+  loginLimits?: Partial<LoginLimitSettings>
+  /** Where failed-login buckets live; by default in this process. */
+  failureBuckets?: FailureBuckets
+  /** Every refused login, by reason, for metrics. */
+  onLoginRefused?: (reason: LoginRefusal) => void
 }
+
+/** Why a login was refused: bounded values only (metric labels, log sampling). */
+export type LoginRefusal = LoginLimitRefusal | DeviceLoginRefusal | 'bad_credentials' | 'no_credentials' | 'client_id_not_owned' | 'directory_unavailable'
 
 export interface EmbeddedBroker {
   /** The port actually bound. */
@@ -71,6 +81,12 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   const limits: PacketLimits = { ...DEFAULT_PACKET_LIMITS, ...opts.limits }
   // Lines a client can provoke at will are sampled; the metrics count every one.
   const sample = sampledLog()
+  const onLoginRefused = opts.onLoginRefused ?? (() => {})
+  const loginLimiter = new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...opts.loginLimits }, opts.failureBuckets ?? new LocalFailureBuckets(now))
+  const refuseLogin = (fields: object, reason: LoginRefusal): void => {
+    onLoginRefused(reason)
+    sample(`login:${reason}`, (suppressed) => logger.info({ ...fields, reason, suppressed }, 'mqtt login refused'))
+  }
 
   async function login (client: Client, username: string | undefined, password: Buffer | undefined): Promise<Session | typeof CLIENT_ID_NOT_OWNED | undefined> {
     const kind = classifyConnect(client.id, username)
@@ -79,7 +95,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
     if (kind === 'device') {
       const r = await verifyDeviceLogin(opts.devices, { requireTimestamp: opts.requireTimestamp, now }, client.id, username, password)
       if (r.ok) session = { kind: 'device', deviceId: r.deviceId, projectId: r.projectId }
-      else logger.info({ ...fields, reason: r.reason }, 'mqtt login refused')
+      else refuseLogin(fields, r.reason)
     } else if (username !== undefined && username !== '' && password !== undefined) {
       if (kind === 'service') {
         const s = await gateways.verifyService?.(username, password)
@@ -92,12 +108,12 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
         const g = await gateways.verifyGateway(username, password)
         if (g !== undefined) session = { kind: 'gateway', sn: username, projectId: g.projectId, sns: new Set([username, ...g.sns]) }
       }
-      if (session === undefined) logger.info({ ...fields, reason: 'bad_credentials' }, 'mqtt login refused')
+      if (session === undefined) refuseLogin(fields, 'bad_credentials')
     } else {
-      logger.info({ ...fields, reason: 'no_credentials' }, 'mqtt login refused')
+      refuseLogin(fields, 'no_credentials')
     }
     if (session !== undefined && !clientIdBelongs(client.id, session)) {
-      logger.info({ ...fields, reason: 'client_id_not_owned' }, 'mqtt login refused')
+      refuseLogin(fields, 'client_id_not_owned')
       onLogin(kind, false)
       return CLIENT_ID_NOT_OWNED
     }
@@ -137,15 +153,32 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   const broker = await Aedes.createBroker({
     connectTimeout: limits.connectTimeoutMs,
     authenticate (client, username, password, done) {
-      login(client, username ?? undefined, password ?? undefined).then((session) => {
+      // Limits first: a refused attempt costs no password check (docs/operations.md "MQTT limits").
+      loginLimiter.admit('remoteAddress' in client.conn ? client.conn.remoteAddress : undefined, username ?? undefined).then(async (admission) => {
+        if (!admission.admitted) {
+          refuseLogin({ clientId: client.id, username }, admission.reason)
+          return done(refusal(3, 'Server unavailable'), false)
+        }
+        const { ticket } = admission
+        if (client.closed) return ticket.finish(false) // timed out while queued
+        let session: Session | typeof CLIENT_ID_NOT_OWNED | undefined
+        try {
+          session = await login(client, username ?? undefined, password ?? undefined)
+        } catch (err) {
+          // A directory failure (store down) is not the device's fault: "server unavailable", and no failure counted.
+          ticket.finish(false)
+          onLoginRefused('directory_unavailable')
+          logger.warn({ err, clientId: client.id }, 'mqtt login failed: directory unavailable')
+          return done(refusal(3, 'Server unavailable'), false)
+        }
+        ticket.finish(session === undefined || session === CLIENT_ID_NOT_OWNED)
         if (session === undefined) return done(refusal(4, 'Bad username or password'), false)
         // The right password for the wrong client id: the session owning that id stays up.
         if (session === CLIENT_ID_NOT_OWNED) return done(refusal(5, 'Not authorized'), false)
         registry.bind(client, session)
         done(null, true)
-      }, (err: unknown) => {
-        // A directory failure (store down) is not the device's fault: "server unavailable".
-        logger.warn({ err, clientId: client.id }, 'mqtt login failed: directory unavailable')
+      }).catch((err: unknown) => {
+        logger.warn({ err, clientId: client.id }, 'mqtt login failed')
         done(refusal(3, 'Server unavailable'), false)
       })
     },

@@ -50,9 +50,11 @@ export function timestampHour (timestamp: string): number | undefined {
 export const devicePassword = (secret: string, timestamp: string): string =>
   createHmac('sha256', timestamp).update(secret).digest('hex')
 
+export type DeviceLoginRefusal = 'malformed' | 'username_mismatch' | 'sign_type_0_refused' | 'timestamp_out_of_window' | 'unknown_device' | 'bad_password'
+
 export type DeviceLoginResult =
   | { ok: true, deviceId: string, projectId: string, secret: 'primary' | 'secondary' }
-  | { ok: false, reason: 'malformed' | 'username_mismatch' | 'sign_type_0_refused' | 'timestamp_out_of_window' | 'unknown_device' | 'bad_password' }
+  | { ok: false, reason: DeviceLoginRefusal }
 
 export interface DeviceLoginPolicy {
   /** STSGATE_MQTT_REQUIRE_TIMESTAMP=1 (security.md rule 7): refuse sign_type 0. */

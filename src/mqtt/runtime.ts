@@ -3,13 +3,16 @@ import type { Store } from '../store/store.js'
 import { startEmbeddedBroker, type BrokerLogger, type EmbeddedBroker, type EmbeddedBrokerOptions } from './broker.js'
 import type { DeviceDirectory } from './device-login.js'
 import { SERVICE_USERNAME_PREFIX, type GatewayDirectory } from './gateway-login.js'
+import type { Redis } from 'ioredis'
 import type { GuardCloseReason } from './packet-guard.js'
+import { RedisFailureBuckets, type LoginLimitSettings } from './login-limits.js'
+import type { LoginRefusal } from './broker.js'
 import type { LoginKind } from './sessions.js'
 import { embeddedTransport, externalTransport, type MqttTransport } from './transport.js'
 
 /** Where MQTT comes from: stsgate's own broker, an external one, or none. */
 export type MqttMode =
-  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean, limits?: EmbeddedBrokerOptions['limits'] }
+  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean, limits?: EmbeddedBrokerOptions['limits'], loginLimits?: Partial<LoginLimitSettings> }
   | { mode: 'external', url: string }
   | { mode: 'off' }
 
@@ -30,6 +33,9 @@ export interface MqttRuntimeDeps {
   onLogin?: (kind: LoginKind, accepted: boolean) => void
   onPublishDropped?: (kind: LoginKind | 'unknown') => void
   onConnectionRefused?: (reason: GuardCloseReason) => void
+  onLoginRefused?: (reason: LoginRefusal) => void
+  /** Shares the failed-login buckets between instances (STSGATE_REDIS_URL). */
+  redis?: { client: Redis, prefix: string }
 }
 
 /**
@@ -79,7 +85,12 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
     ...(deps.onLogin === undefined ? {} : { onLogin: deps.onLogin }),
     ...(deps.onPublishDropped === undefined ? {} : { onPublishDropped: deps.onPublishDropped }),
     ...(deps.onConnectionRefused === undefined ? {} : { onConnectionRefused: deps.onConnectionRefused }),
-    ...(mode.limits === undefined ? {} : { limits: mode.limits })
+    ...(mode.limits === undefined ? {} : { limits: mode.limits }),
+    ...(mode.loginLimits === undefined ? {} : { loginLimits: mode.loginLimits }),
+    ...(deps.onLoginRefused === undefined ? {} : { onLoginRefused: deps.onLoginRefused }),
+    ...(deps.redis === undefined
+      ? {}
+      : { failureBuckets: new RedisFailureBuckets(deps.redis.client, deps.redis.prefix, (err) => logger.warn({ err }, 'mqtt login limits in redis unavailable; counting per instance')) })
   })
   const stopListening = store.onChange((change) => {
     if (change.kind === 'device' && change.disconnect === true) broker.disconnectDevice(change.id)

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { CredentialCounters } from '../credentials/service.js'
 import type { ProviderName } from '../domain/target.js'
 import type { GuardCloseReason } from '../mqtt/packet-guard.js'
+import type { LoginRefusal } from '../mqtt/broker.js'
 import type { LoginKind } from '../mqtt/sessions.js'
 import type { StorageConfigCounters } from '../mqtt/storage-config.js'
 import type { ReplayWindowStats } from '../auth/replay.js'
@@ -38,6 +39,7 @@ export class ServiceMetrics {
   readonly #logins: Counter<'kind' | 'result'>
   readonly #dropped: Counter<'kind'>
   readonly #connectionsRefused: Counter<'reason'>
+  readonly #loginsRefused: Counter<'reason'>
   #credentials: CredentialSource | undefined
   #mqtt: MqttSource = {}
   #replay: ReplayWindowStats | undefined
@@ -63,6 +65,10 @@ export class ServiceMetrics {
     })
     this.#connectionsRefused = new Counter({
       name: 'stsgate_mqtt_connections_refused_total', help: 'MQTT connections the embedded broker closed for their size or slowness, by reason (docs/operations.md)',
+      labelNames: ['reason'], registers
+    })
+    this.#loginsRefused = new Counter({
+      name: 'stsgate_mqtt_login_refusals_total', help: 'MQTT logins the embedded broker refused, by reason (docs/operations.md)',
       labelNames: ['reason'], registers
     })
     this.#mirrorCredentialCounters(registers)
@@ -96,6 +102,8 @@ export class ServiceMetrics {
   readonly recordPublishDropped = (kind: LoginKind | 'unknown'): void => { this.#dropped.inc({ kind }) }
 
   readonly recordConnectionRefused = (reason: GuardCloseReason): void => { this.#connectionsRefused.inc({ reason }) }
+
+  readonly recordLoginRefused = (reason: LoginRefusal): void => { this.#loginsRefused.inc({ reason }) }
 
   /** Text exposition format, and its content type. */
   async exposition (): Promise<{ text: string, contentType: string }> {
