@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { openSync, closeSync } from 'node:fs'
+import { openSync, closeSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, MemorySample, ParentMessage } from './protocol.js'
 
@@ -14,6 +14,12 @@ export interface ServerChild {
   samples: MemorySample[]
   /** Peak RSS since the last resetPeak(). */
   peakRss: number
+  /** Milliseconds from fork to 'ready' (node start, module loading, store open, listen). */
+  startMs: number
+  /** Highest RSS of any child process it ran while starting (the embedded store's initdb), in bytes; 0 if none. */
+  startChildPeakRss: number
+  /** The kernel's high-water mark of the process's RSS (VmHWM), in bytes: the true peak, not a sample. */
+  highWaterRss (): number
   resetPeak (): void
   counters (): Promise<any>
   /** Full GC in the child, then a memory sample. */
@@ -31,6 +37,7 @@ export interface StartOptions {
 
 export async function startServerChild (mode: 'baseline' | 'stsgate', options: StartOptions): Promise<ServerChild> {
   const log = openSync(options.logFile, 'w')
+  const forkedAt = process.hrtime.bigint()
   const execArgv = [...SERVER_NODE_FLAGS, ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`])]
   const proc: ChildProcess = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [mode], {
     execArgv,
@@ -46,6 +53,9 @@ export async function startServerChild (mode: 'baseline' | 'stsgate', options: S
     pid: proc.pid ?? 0,
     samples: [],
     peakRss: 0,
+    startMs: 0,
+    startChildPeakRss: 0,
+    highWaterRss: () => statusBytes(proc.pid ?? 0, 'VmHWM'),
     resetPeak () { child.peakRss = 0 },
     counters: () => ask({ type: 'counters', id: nextId++ }).then((m) => (m as { counters: unknown }).counters),
     gcSample: () => ask({ type: 'gc', id: nextId++ }) as Promise<MemorySample>,
@@ -81,6 +91,33 @@ export async function startServerChild (mode: 'baseline' | 'stsgate', options: S
       }
     })
   })
-  await ready
+  // While it starts, watch the processes it forks (initdb) for their peak RSS.
+  const watch = setInterval(() => {
+    for (const pid of childPids(proc.pid ?? 0)) child.startChildPeakRss = Math.max(child.startChildPeakRss, statusBytes(pid, 'VmHWM'))
+  }, 20)
+  try {
+    await ready
+  } finally {
+    clearInterval(watch)
+  }
+  child.startMs = Number(process.hrtime.bigint() - forkedAt) / 1e6
   return child
+}
+
+/** A `Vm…` line of /proc/<pid>/status in bytes; 0 when the process is gone. */
+function statusBytes (pid: number, field: string): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match === null ? 0 : Number(match[1]) * 1024
+  } catch {
+    return 0
+  }
+}
+
+function childPids (pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
 }

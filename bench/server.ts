@@ -38,14 +38,16 @@ async function startBaseline (): Promise<{ url: string, counters: () => unknown,
 }
 
 async function startStsgate (): Promise<{ url: string, counters: () => unknown, close: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'stsgate-bench-'))
+  // BENCH_DATA_DIR: a data directory the parent owns (start and restart times); else a fresh one, removed on close.
+  const kept = process.env.BENCH_DATA_DIR
+  const dir = kept ?? await mkdtemp(join(tmpdir(), 'stsgate-bench-'))
   const server = await startServer(loadConfig({ ...process.env, STSGATE_DATA_DIR: dir, STSGATE_HOST: '127.0.0.1', STSGATE_PORT: '0' }))
   return {
     url: server.url,
     counters: () => ({ credentials: server.app.credentials.counters, storageConfig: server.storageConfig?.counters }),
     close: async () => {
       await server.close()
-      await rm(dir, { recursive: true, force: true })
+      if (kept === undefined) await rm(dir, { recursive: true, force: true })
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 
 /**
@@ -22,6 +22,8 @@ export interface RedisOptions {
 
 export async function openRedis (options: RedisOptions): Promise<Redis> {
   const { url, logger } = options
+  // Loaded only by deployments that use Redis (docs/performance.md).
+  const { Redis } = await import('ioredis')
   const client = new Redis(url, {
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs ?? 500,

@@ -1,5 +1,5 @@
 import type { Aedes, AedesPublishPacket } from 'aedes'
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
 import { topicMatches, withoutShareGroup } from './topics.js'
 
 /**
@@ -114,6 +114,8 @@ export async function externalTransport (url: string, opts: ExternalTransportOpt
   if (opts.username !== undefined) options.username = opts.username
   if (opts.password !== undefined) options.password = opts.password
   if (opts.ca !== undefined) options.ca = opts.ca
+  // The MQTT client library is loaded only with an external broker (docs/performance.md).
+  const { default: mqtt } = await import('mqtt')
   const client: MqttClient = mqtt.connect(url, options)
 
   const handlers: Array<{ subscribed: string, filter: string, onMessage: Handler }> = []

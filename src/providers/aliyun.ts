@@ -1,11 +1,11 @@
-import StsPackage from '@alicloud/sts20150401'
+import type StsPackage from '@alicloud/sts20150401'
 import type { AliyunUpstream } from '../domain/target.js'
 import type { Scope } from '../domain/scope.js'
 import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint } from './endpoint.js'
 import {
-  checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, sessionName, withDeadline,
+  checkDuration, DEFAULT_TIMEOUT_MS, loadOnce, parseExpiry, requireString, sessionName, withDeadline,
   type ProviderOptions,
 } from './provider.js'
 import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
@@ -16,12 +16,11 @@ import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstrea
  * retry unless `retryOptions` is set, so one mint is one upstream request.
  * Its HTTP layer does not follow redirects: a 3xx surfaces as an error.
  */
-const StsClient = StsPackage.default
-const { AssumeRoleRequest } = StsPackage
+const loadSdk = loadOnce(async () => (await import('@alicloud/sts20150401')).default)
 
 export const ALIYUN_DEFAULT_ENDPOINT = 'https://sts.aliyuncs.com'
 
-type SdkConfig = ConstructorParameters<typeof StsClient>[0]
+type SdkConfig = ConstructorParameters<typeof StsPackage.default>[0]
 
 export function createAliyunProvider (upstream: AliyunUpstream, options: ProviderOptions = {}): CredentialProvider {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -36,13 +35,18 @@ export function createAliyunProvider (upstream: AliyunUpstream, options: Provide
     connectTimeout: timeoutMs,
     readTimeout: timeoutMs,
   } as unknown as SdkConfig
-  const client = new StsClient(config)
+  // Made at the first mint, with the SDK.
+  const client = loadOnce(async () => {
+    const sdk = await loadSdk()
+    return { sts: new sdk.default(config), AssumeRoleRequest: sdk.AssumeRoleRequest }
+  })
 
   return {
     name: 'aliyun',
     async mint (scope: Scope, policyJson: string): Promise<MintedCredential> {
       // Alibaba STS: 900 s up to the role's maximum session duration (at most 12 h).
       checkDuration('aliyun', scope, 900, 43_200)
+      const { sts, AssumeRoleRequest } = await client()
       const request = new AssumeRoleRequest({
         roleArn: upstream.role_arn,
         roleSessionName: sessionName(scope, upstream.role_session_name),
@@ -52,7 +56,7 @@ export function createAliyunProvider (upstream: AliyunUpstream, options: Provide
       })
       let credentials: Record<string, unknown> | undefined
       try {
-        const response = await withDeadline('aliyun', timeoutMs + 500, client.assumeRole(request))
+        const response = await withDeadline('aliyun', timeoutMs + 500, sts.assumeRole(request))
         credentials = response.body?.credentials as Record<string, unknown> | undefined
       } catch (err) {
         throw classifyAliyunFailure(err)

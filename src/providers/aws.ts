@@ -1,11 +1,10 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { AwsUpstream } from '../domain/target.js'
 import type { Scope } from '../domain/scope.js'
 import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint } from './endpoint.js'
 import {
-  checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, sessionName, withDeadline,
+  checkDuration, DEFAULT_TIMEOUT_MS, loadOnce, parseExpiry, requireString, sessionName, withDeadline,
   type ProviderOptions,
 } from './provider.js'
 import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
@@ -21,17 +20,23 @@ export function awsDefaultEndpoint (region: string): string {
   return region.startsWith('cn-') ? `https://sts.${region}.amazonaws.com.cn` : `https://sts.${region}.amazonaws.com`
 }
 
+const loadSdk = loadOnce(async () => await import('@aws-sdk/client-sts'))
+
 export function createAwsProvider (upstream: AwsUpstream, targetRegion: string, options: ProviderOptions = {}): CredentialProvider {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const region = upstream.sts_region ?? targetRegion
   const endpoint = checkUpstreamEndpoint(upstream.sts_endpoint ?? awsDefaultEndpoint(region),
     { allowCustom: options.allowCustomUpstreams ?? false })
-  const client = new STSClient({
+  // Made at the first mint, with the SDK.
+  const client = loadOnce(async () => {
+    const { STSClient, AssumeRoleCommand } = await loadSdk()
+    return { AssumeRoleCommand, sts: new STSClient({
     region,
     endpoint: endpoint.toString(),
     credentials: { accessKeyId: upstream.access_key_id, secretAccessKey: upstream.secret_access_key },
     maxAttempts: 1,
     requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    }) }
   })
 
   return {
@@ -39,6 +44,7 @@ export function createAwsProvider (upstream: AwsUpstream, targetRegion: string, 
     async mint (scope: Scope, policyJson: string): Promise<MintedCredential> {
       // AWS: 900 s up to the role's maximum session duration (at most 12 h).
       checkDuration('aws', scope, 900, 43_200)
+      const { sts, AssumeRoleCommand } = await client()
       const command = new AssumeRoleCommand({
         RoleArn: upstream.role_arn,
         RoleSessionName: sessionName(scope),
@@ -49,7 +55,7 @@ export function createAwsProvider (upstream: AwsUpstream, targetRegion: string, 
       const abort = new AbortController()
       let credentials
       try {
-        const response = await withDeadline('aws', timeoutMs + 500, client.send(command, { abortSignal: abort.signal }))
+        const response = await withDeadline('aws', timeoutMs + 500, sts.send(command, { abortSignal: abort.signal }))
         credentials = response.Credentials
       } catch (err) {
         abort.abort()

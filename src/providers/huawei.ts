@@ -1,5 +1,4 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
-import { Agent, request } from 'undici'
 import type { HuaweiUpstream } from '../domain/target.js'
 import type { Scope } from '../domain/scope.js'
 import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
@@ -7,7 +6,7 @@ import { isDomainError } from '../errors.js'
 import { checkUpstreamEndpoint, isLinkLocalOrMetadata } from './endpoint.js'
 import { signHuaweiRequest } from '../signing/huawei-apig.js'
 import {
-  checkDuration, DEFAULT_TIMEOUT_MS, parseExpiry, requireString, withDeadline,
+  checkDuration, DEFAULT_TIMEOUT_MS, loadOnce, parseExpiry, requireString, withDeadline,
   type ProviderOptions,
 } from './provider.js'
 import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstream-failure.js'
@@ -42,10 +41,15 @@ export function createHuaweiProvider (upstream: HuaweiUpstream, options: Provide
   const endpoint = checkUpstreamEndpoint(upstream.iam_endpoint ?? HUAWEI_DEFAULT_ENDPOINT,
     { allowCustom: options.allowCustomUpstreams ?? false })
   const url = new URL(endpoint.pathname.replace(/\/$/, '') + TOKEN_PATH, endpoint)
-  const dispatcher = new Agent({
-    connect: { timeout: timeoutMs, lookup: guardedLookup },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+  // undici is loaded at the first mint, by deployments with a Huawei target.
+  const client = loadOnce(async () => {
+    const { Agent, request } = await import('undici')
+    const dispatcher = new Agent({
+      connect: { timeout: timeoutMs, lookup: guardedLookup },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    })
+    return { dispatcher, request }
   })
 
   return {
@@ -69,6 +73,7 @@ export function createHuaweiProvider (upstream: HuaweiUpstream, options: Provide
       let status: number
       let text: string
       try {
+        const { request, dispatcher } = await client()
         const response = await withDeadline('huawei', timeoutMs + 500, request(url, { method: 'POST', headers, body, dispatcher }))
         status = response.statusCode
         text = await readLimited(response.body)

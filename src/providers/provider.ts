@@ -10,6 +10,19 @@ export interface ProviderOptions {
 
 export const DEFAULT_TIMEOUT_MS = 5_000
 
+/**
+ * Loads something once, on first use: a vendor SDK is loaded only by a
+ * deployment that mints through it (docs/performance.md). A failed load is
+ * tried again on the next use.
+ */
+export function loadOnce<T> (load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined
+  return () => {
+    loading ??= load().catch((err: unknown) => { loading = undefined; throw err })
+    return loading
+  }
+}
+
 /** Vendor duration bounds (upstream.md): refuse before calling out rather than burn a request. */
 export function checkDuration (provider: string, scope: Scope, min: number, max: number): void {
   const d = scope.durationSeconds

@@ -5,13 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import type { Db, Queryable } from './db.js'
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js'
+import { PGLITE_POSTGRESQL_CONF, PGLITE_V8_FLAGS, useBaselineWasmCompiler } from './pglite-tuning.js'
 
-/**
- * PGlite's settings. Its WASM heap never shrinks, so shared_buffers sizes the
- * process for good: stsgate keeps a few thousand rows and serves its hot path
- * from memory caches, so 8 MB is plenty (the default 128 MB would add ~150 MB RSS).
- */
-export const PGLITE_OPTIONS = { postgresqlconf: ['shared_buffers=8MB', 'max_connections=10'] }
+/** PGlite's settings: a small postgresql.conf (see pglite-tuning.ts). */
+export const PGLITE_OPTIONS = { postgresqlconf: PGLITE_POSTGRESQL_CONF }
 
 export interface PgliteOptions {
   /** A data-directory dump (`dumpDataDir`) to start from instead of running initdb (tests). */
@@ -31,6 +28,7 @@ export async function openPglite (dataDir?: string, options: PgliteOptions = {})
       lock = await lockDataDir(dataDir)
       await initDataDir(dataDir)
     }
+    useBaselineWasmCompiler()
     pg = await PGlite.create(dataDir, { ...PGLITE_OPTIONS, ...(options.template === undefined ? {} : { loadDataDir: options.template }) })
   } catch (err) {
     await lock?.release()
@@ -75,7 +73,7 @@ async function initDataDir (dataDir: string): Promise<void> {
   const self = fileURLToPath(import.meta.url)
   const script = join(self, '..', `pglite-initdb${self.endsWith('.ts') ? '.ts' : '.js'}`)
   await new Promise<void>((resolve, reject) => {
-    const child = fork(script, [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    const child = fork(script, [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...PGLITE_V8_FLAGS] })
     child.once('error', reject)
     child.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`initialising the embedded store in ${dataDir} failed (exit code ${code})`)))
   })

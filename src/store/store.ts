@@ -7,8 +7,6 @@ import type { Db } from './db.js'
 import { Devices } from './devices.js'
 import { Gateways } from './gateways.js'
 import { migrate } from './migrations.js'
-import { openPglite } from './pglite.js'
-import { openPostgres } from './postgres.js'
 import { Projects } from './projects.js'
 import { Targets } from './targets.js'
 import { Tokens } from './tokens.js'
@@ -123,10 +121,13 @@ export class Store {
   }
 }
 
+/** Each driver is loaded only by the deployments that use it (docs/performance.md). */
 async function openDb (options: StoreOptions): Promise<Db> {
   if (options.databaseUrl === undefined) {
+    const { openPglite } = await import('./pglite.js')
     return openPglite(options.dataDir, options.pgliteTemplate === undefined ? {} : { template: options.pgliteTemplate })
   }
+  const { openPostgres } = await import('./postgres.js')
   if (options.schema !== undefined) {
     const admin = await openPostgres(options.databaseUrl, { max: 1 })
     try {

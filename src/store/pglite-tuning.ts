@@ -1,0 +1,35 @@
+import { setFlagsFromString } from 'node:v8'
+
+/**
+ * How stsgate runs PGlite in as little memory as it can (docs/performance.md).
+ *
+ * V8 compiles PGlite's WASM twice by default: quickly with Liftoff, then the
+ * hot functions again with TurboFan on background threads. That optimised
+ * code is native memory outside the WASM heap, and it keeps growing as new
+ * Postgres code paths run (tens of MB). Liftoff's code is a little slower,
+ * but stsgate's hot path is served from memory caches; the store sees a few
+ * queries per second. `--liftoff-only` must be set before the module is
+ * compiled; the flag is process-wide, so it also applies to any other WASM
+ * compiled afterwards.
+ */
+export const PGLITE_V8_FLAGS = ['--liftoff-only'] as const
+
+export function useBaselineWasmCompiler (): void {
+  for (const flag of PGLITE_V8_FLAGS) setFlagsFromString(flag)
+}
+
+/**
+ * postgresql.conf. Postgres allocates shared_buffers, wal_buffers and the
+ * per-connection structures inside the WASM heap, which never shrinks, so
+ * they size the process for good. stsgate's database is a few thousand rows;
+ * its pages stay in the file system cache anyway. PGlite is single-user: one
+ * connection, a few for the start-up helpers.
+ */
+export const PGLITE_POSTGRESQL_CONF = [
+  'shared_buffers=1MB',
+  'work_mem=1MB',
+  'maintenance_work_mem=1MB',
+  'temp_buffers=1MB',
+  'wal_buffers=64kB',
+  'max_connections=3'
+]
