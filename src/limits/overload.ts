@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import underPressure from '@fastify/under-pressure'
@@ -31,7 +32,23 @@ const RETRY_AFTER_SECONDS = 5
  * does fail, so that load balancers send traffic elsewhere.
  */
 
+/*
+ * Start-up is not overload: loading modules, compiling routes and opening the
+ * store block the event loop for seconds, and the plugin's first samples (taken
+ * from registration on) report that as delay — a fresh instance in a rolling
+ * restart on a busy host would refuse traffic it can serve. So the delay counts
+ * only once a sample taken wholly after the app was ready can have replaced
+ * them: the sample running at ready time ends within one interval, the next one
+ * within two; half an interval more allows for a late timer on a busy host.
+ * /readyz is answered by the same handler, so it agrees with what requests get.
+ */
+const GRACE_INTERVALS = 2.5
+const DEFAULT_SAMPLE_INTERVAL_MS = 1000
+
 export async function installOverloadGuard (app: FastifyInstance, settings: OverloadSettings): Promise<void> {
+  const graceMs = GRACE_INTERVALS * (settings.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS)
+  let delayCountsFrom = Infinity
+  app.addHook('onReady', async () => { delayCountsFrom = performance.now() + graceMs })
   await app.register(underPressure, {
     maxEventLoopDelay: settings.maxEventLoopDelayMs,
     maxHeapUsedBytes: settings.maxHeapUsedBytes,
@@ -40,6 +57,7 @@ export async function installOverloadGuard (app: FastifyInstance, settings: Over
     // route's context, so each contract answers in its own dialect.
     pressureHandler: (req, reply, type, value) => {
       if (req.url === '/healthz') return undefined
+      if (type === 'eventLoopDelay' && performance.now() < delayCountsFrom) return undefined
       reply.header('retry-after', String(RETRY_AFTER_SECONDS))
       if (req.url === '/readyz') {
         // Readiness has its own body ({status}). The plugin sends a returned value as
