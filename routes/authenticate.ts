@@ -1,21 +1,22 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 import { verifyAliyunRequest } from '../src/auth/aliyun.js'
 import type { Caller, CallerDirectory } from '../src/auth/callers.js'
 import { isHuaweiSigned, verifyHuaweiRequest } from '../src/auth/huawei.js'
 import type { ReplayGuard } from '../src/auth/replay.js'
-import { forbidden, unauthenticated } from '../src/errors.js'
+import { DomainError, forbidden, unauthenticated } from '../src/errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     authenticate: {
       /** Huawei-style routes (Workspace, IoTDA): X-Auth-Token, or an APIG AK/SK signature (plain or derived). */
-      huawei: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+      huawei: (req: FastifyRequest) => Promise<void>
       /** Alibaba-style routes (EDAS): ROA (`acs AK:sig`) or V3 (`ACS3-HMAC-SHA256`) signatures. */
-      aliyun: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+      aliyun: (req: FastifyRequest) => Promise<void>
     }
   }
   interface FastifyRequest {
-    /** Set by an authenticate preHandler: the project the request acts for. */
+    /** Set by an authenticate hook: the project the request acts for (read it with `callerOf`). */
     caller: Caller | null
   }
 }
@@ -30,37 +31,54 @@ const signedRequest = (req: FastifyRequest) => ({
   body: req.rawBody ?? EMPTY
 })
 
-/** One preHandler per signature family, shared by every route of that family. */
-export function installAuthentication (app: FastifyInstance, deps: {
+export const AUTHENTICATION_PLUGIN = 'stsgate-authentication'
+
+export interface AuthenticationOptions {
   callers: CallerDirectory
   replay: ReplayGuard
-  /** Runs once the caller is known (per-principal and per-project rate limits). */
-  afterAuthentication?: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
-}): void {
-  const { callers, replay } = deps
-  const after = deps.afterAuthentication ?? (async () => {})
+  /** Told of every authenticated caller (the last-used log); must not throw or wait. */
+  onAuthenticated?: (caller: Caller) => void
+}
+
+/**
+ * One hook per signature family, shared by every route of that family. Every
+ * contract runs it at the same stage, `preValidation` (before the schema: a
+ * stranger learns nothing about the input rules), followed by
+ * `app.limitCaller`.
+ */
+export const authentication = fp(async (app: FastifyInstance, { callers, replay, onAuthenticated }: AuthenticationOptions): Promise<void> => {
   const lookupKey = (id: string) => callers.lookupAccessKey(id)
   app.decorateRequest('caller', null)
   app.decorate('authenticate', {
-    async huawei (req, reply) {
+    async huawei (req) {
       const token = req.headers['x-auth-token']
       if (typeof token === 'string' && token.length > 0) {
         req.caller = await callers.verifyToken(token)
-        return await after(req, reply)
+        onAuthenticated?.(req.caller)
+        return
       }
       if (!isHuaweiSigned(req.headers)) {
         throw unauthenticated('credentials_missing', 'send an X-Auth-Token header or an AK/SK signature (Authorization: SDK-HMAC-SHA256 …)')
       }
       const verified = await verifyHuaweiRequest(signedRequest(req), { lookupKey, replay })
       req.caller = { projectId: verified.key.projectId, principal: `ak:${verified.accessKeyId}` }
-      await after(req, reply)
+      onAuthenticated?.(req.caller)
     },
-    async aliyun (req, reply) {
+    async aliyun (req) {
       const verified = await verifyAliyunRequest(signedRequest(req), { lookupKey, replay })
       req.caller = { projectId: verified.key.projectId, principal: `ak:${verified.accessKeyId}` }
-      await after(req, reply)
+      onAuthenticated?.(req.caller)
     }
   })
+}, { name: AUTHENTICATION_PLUGIN })
+
+/**
+ * The authenticated caller. The authentication hook runs before every handler
+ * that asks; reaching one without a caller is our bug, not the caller's.
+ */
+export function callerOf (req: FastifyRequest): Caller {
+  if (req.caller === null) throw new DomainError('internal', 'internal', 'the request reached the handler unauthenticated')
+  return req.caller
 }
 
 /**

@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { PackageStorageCredentialReply, PackageStorageErrors } from '../schemas/edas.js'
 import type { ResolvedBinding } from '../src/credentials/bindings.js'
-import type { Scope, StorageAction } from '../src/domain/scope.js'
+import { scopeFor, type StorageAction } from '../src/domain/scope.js'
 import type { VendedCredential } from '../src/credentials/service.js'
-import { notFound, DomainError } from '../src/errors.js'
+import { notFound } from '../src/errors.js'
+import { callerOf } from './authenticate.js'
+import { contractPlugin } from './contract-plugin.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { renderPopError } from './dialects/pop.js'
 
@@ -19,16 +21,6 @@ export const PACKAGE_STORAGE_PATH = '/v5/package_storage_credential'
 
 /** Package upload and download (vendor page: "temporary storage" for release packages), multipart included. */
 const PACKAGE_ACTIONS: readonly StorageAction[] = ['put', 'get', 'multipart']
-
-export function packageScope (projectId: string, binding: ResolvedBinding): Scope {
-  return {
-    target: binding.target,
-    resource: { kind: 'prefix', prefix: binding.prefix },
-    actions: PACKAGE_ACTIONS,
-    durationSeconds: binding.target.durationSeconds,
-    projectId
-  }
-}
 
 /** Targets hold a host or an https:// URL; EDAS shows bare hosts (vendor example). */
 export const bareHost = (endpoint: string): string => endpoint.replace(/^https?:\/\//i, '').replace(/\/+$/, '')
@@ -72,7 +64,8 @@ export function toPackageStorageReply (req: FastifyRequest, binding: ResolvedBin
 }
 
 const edas: FastifyPluginAsyncTypebox = async (app) => {
-  useErrorDialect(app, renderPopError)
+  // Alibaba's gateway returns the request id in x-acs-request-id on every answer, errors included.
+  useErrorDialect(app, renderPopError, { requestIdHeaders: ['x-acs-request-id'] })
   // Only GET is served here, and a GET body is never parsed: accept (and ignore) any
   // body so that every other method gets the POP 405, whatever its content type.
   app.removeAllContentTypeParsers()
@@ -92,19 +85,18 @@ const edas: FastifyPluginAsyncTypebox = async (app) => {
         'Every answer carries `x-acs-request-id`; errors are POP JSON `{RequestId, HostId, Code, Message}`.',
       response: { 200: PackageStorageCredentialReply, ...PackageStorageErrors }
     },
-    preHandler: app.authenticate.aliyun
+    preValidation: [app.authenticate.aliyun, app.limitCaller]
   }, async (req) => await vendPackageCredential(app, req))
 }
 
 /** The authenticated caller's project → its EDAS binding → a credential in the EDAS shape. */
 export async function vendPackageCredential (app: FastifyInstance, req: FastifyRequest): Promise<PackageStorageCredentialReply> {
-  const caller = req.caller
-  // The aliyun preHandler always sets it; reaching here without one is our bug, not the caller's.
-  if (caller === null) throw new DomainError('internal', 'internal', 'the request reached the handler unauthenticated')
+  const caller = callerOf(req)
   const binding = await app.bindings.resolve(caller.projectId, 'edas')
   if (binding === undefined) throw notFound('package_storage_not_configured', 'no package storage is configured for this project')
-  const credential = await app.credentials.vend(packageScope(caller.projectId, binding), { principal: caller.principal, contract: 'edas' })
+  const scope = scopeFor(binding, { projectId: caller.projectId, actions: PACKAGE_ACTIONS })
+  const credential = await app.vending.vend(scope, { principal: caller.principal, contract: 'edas' })
   req.log.info({ projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt }, 'package credential vended')
   return toPackageStorageReply(req, binding, credential)
 }
-export default edas
+export default contractPlugin('edas', edas, ['bindings', 'vending'])

@@ -33,7 +33,7 @@ export const IOTDA = {
 
 export const IOTDA_ERRORS: HuaweiCodeTable = {
   codes: {
-    // routes/authenticate.ts (the shared Huawei preHandler)
+    // routes/authenticate.ts (the shared Huawei authentication hook)
     credentials_missing: IOTDA.authenticationFailed,
     token_invalid: IOTDA.authenticationFailed,
     token_expired: IOTDA.authenticationFailed,

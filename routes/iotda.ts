@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { ResetSecretBody, ResetSecretHeaders, ResetSecretParams, ResetSecretQuery, ResetSecretReply } from '../schemas/iotda.js'
-import { DeviceSecretService } from '../src/devices/service.js'
 import { absentBodyIsEmpty } from '../src/http-body.js'
 import { forbidden } from '../src/errors.js'
-import { requireOwnProject } from './authenticate.js'
+import { callerOf, requireOwnProject } from './authenticate.js'
+import { contractPlugin } from './contract-plugin.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { IOTDA_ERROR_STATUSES, IOTDA_ERRORS, renderIotdaError } from './iotda-errors.js'
@@ -20,7 +20,7 @@ const RESET = '/iot/:project_id/devices/:device_id/action'
 const iotda: FastifyPluginAsyncTypebox = async (app) => {
   useErrorDialect(app, renderIotdaError)
   refuseOtherMethods(app, RESET, ['POST'])
-  const secrets = new DeviceSecretService(app.store.devices)
+  const secrets = app.devices
 
   /*
    * Instance-Id (vendor page: 实例ID, optional, required on the professional
@@ -57,11 +57,9 @@ const iotda: FastifyPluginAsyncTypebox = async (app) => {
     },
     // Authentication and authorization before schema validation: a stranger
     // learns nothing about the input rules or which devices exist.
-    preValidation: [app.authenticate.huawei, requireOwnProject, requireOwnInstance, absentBodyIsEmpty]
+    preValidation: [app.authenticate.huawei, app.limitCaller, requireOwnProject, requireOwnInstance, absentBodyIsEmpty]
   }, async (req) => {
-    const caller = req.caller
-    /* c8 ignore next */
-    if (caller === null) throw forbidden('project_mismatch', 'the credentials do not belong to the project in the path')
+    const caller = callerOf(req)
     const body = req.body
     const result = await secrets.reset({
       projectId: req.params.project_id,
@@ -82,4 +80,4 @@ const iotda: FastifyPluginAsyncTypebox = async (app) => {
     return { device_id: result.deviceId, secret: result.secret, secret_type: result.secretType }
   })
 }
-export default iotda
+export default contractPlugin('iotda', iotda, ['devices', 'store'])

@@ -3,9 +3,10 @@ import { AuthorizeBody, AuthorizeParams, AuthorizeReply, type AuthorizeReplyType
 import type { VendedCredential } from '../src/credentials/service.js'
 import { CONTROL_OR_BROKEN, describePolicy } from '../src/credentials/policy.js'
 import { endpointUrl } from '../src/domain/endpoint.js'
-import type { Scope } from '../src/domain/scope.js'
+import { scopeFor, type Scope, type StorageAction } from '../src/domain/scope.js'
 import { invalid, notFound } from '../src/errors.js'
-import { requireOwnProject } from './authenticate.js'
+import { callerOf, requireOwnProject } from './authenticate.js'
+import { contractPlugin } from './contract-plugin.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { renderWorkspaceError, WORKSPACE_ERROR_STATUSES, WORKSPACE_ERRORS } from './workspace-errors.js'
@@ -16,6 +17,8 @@ import { renderWorkspaceError, WORKSPACE_ERROR_STATUSES, WORKSPACE_ERRORS } from
  * this contract's dialect.
  */
 const AUTHORIZE = '/:project_id/app-warehouse/action/authorize'
+/** One installer: upload it, or delete it to replace it (vendor page). */
+const INSTALLER_ACTIONS: readonly StorageAction[] = ['put', 'delete']
 const MAX_NAME_BYTES = 255
 const FORBIDDEN_CHARS = /[/\\*?${}]/u
 
@@ -65,7 +68,7 @@ const workspace: FastifyPluginAsyncTypebox = async (app) => {
     },
     // Authentication before schema validation: a stranger learns nothing about the body rules.
     // (It needs the raw body, which the JSON parser has kept by then.)
-    preValidation: [app.authenticate.huawei, requireOwnProject]
+    preValidation: [app.authenticate.huawei, app.limitCaller, requireOwnProject]
   }, async (req) => {
     const name = req.body.app_file_name
     checkAppFileName(name)
@@ -73,16 +76,10 @@ const workspace: FastifyPluginAsyncTypebox = async (app) => {
     const binding = await app.bindings.resolve(projectId, 'workspace')
     if (binding === undefined) throw notFound('workspace_not_bound', 'no app warehouse storage is bound to this project')
     const directory = `${binding.prefix}${name}`
-    const scope: Scope = {
-      target: binding.target,
-      resource: { kind: 'object', key: directory },
-      actions: ['put', 'delete'],
-      durationSeconds: binding.target.durationSeconds,
-      projectId
-    }
-    const credential = await app.credentials.vend(scope, { principal: req.caller?.principal ?? 'unknown', contract: 'workspace' })
+    const scope = scopeFor(binding, { projectId, actions: INSTALLER_ACTIONS, object: name })
+    const credential = await app.vending.vend(scope, { principal: callerOf(req).principal, contract: 'workspace' })
     req.log.info({ project: projectId, target: binding.target.id, from_cache: credential.fromCache }, 'workspace credential vended')
     return toAuthorizeReply(scope, directory, credential)
   })
 }
-export default workspace
+export default contractPlugin('workspace', workspace, ['bindings', 'vending'])

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyHttpOptions, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
@@ -14,24 +14,28 @@ import { CallerDirectory } from './auth/callers.js'
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js'
 import { RedisReplayGuard } from './auth/redis-replay.js'
 import { closeRedis, openRedis } from './redis.js'
-import { installRateLimits } from './limits/rate-limits.js'
-import { defaultMaxHeapUsedBytes, installOverloadGuard } from './limits/overload.js'
-import { answerClientError } from '../routes/dialects/client-errors.js'
+import { rateLimits } from './limits/rate-limits.js'
+import { defaultMaxHeapUsedBytes, overloadGuard } from './limits/overload.js'
+import { answerBeforeRouting, answerClientError } from '../routes/dialects/client-errors.js'
+import { DialectsByPrefix } from '../routes/dialects/by-prefix.js'
 import type { Redis } from 'ioredis'
 import { CredentialService, type CredentialServiceOptions } from './credentials/service.js'
 import { createProvider } from './providers/create-provider.js'
 import { BindingDirectory } from './credentials/bindings.js'
 import { VendAuditLog } from './credentials/vend-audit.js'
 import { LastUsedLog } from './auth/last-used.js'
-import { installAuthentication } from '../routes/authenticate.js'
+import { RecordedVending } from './credentials/recorded-vending.js'
+import { authentication } from '../routes/authenticate.js'
+import { DeviceSecretService } from './devices/service.js'
 import { Operations } from './operations/operations.js'
 import metrics, { observeRequests } from '../routes/metrics.js'
 import health from '../routes/health.js'
 import admin from '../routes/admin/index.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
 import { useErrorDialect } from '../routes/dialects/install.js'
-import { asDomainError } from '../routes/dialects/fastify-failures.js'
-import { CONTRACTS, renderErrorFor, setRequestIdHeaders } from '../routes/contracts.js'
+import edas from '../routes/edas.js'
+import workspace from '../routes/workspace.js'
+import iotda from '../routes/iotda.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,11 +45,14 @@ declare module 'fastify' {
     credentials: CredentialService
     callers: CallerDirectory
     bindings: BindingDirectory
+    devices: DeviceSecretService
     operations: Operations
     vendAudit: VendAuditLog
     lastUsed: LastUsedLog
     /** The shared Redis (STSGATE_REDIS_URL), for the MQTT login limits started beside the app; undefined without one. */
     redis: Redis | undefined
+    /** Every contract vends through this: credential, then its audit record. */
+    vending: RecordedVending
   }
 }
 
@@ -83,6 +90,8 @@ export const REDACTED_PATHS = [
 /** Builds the HTTP application; never listens (server.ts and tests do). */
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps
+  // Filled by each contract plugin as it registers; read only by the two answerers before routing.
+  const dialects = new DialectsByPrefix({ render: renderAdminError, requestIdHeaders: [] })
   // HTTPS when configured; typed as the plain server since nothing here depends on the difference.
   // Against slowloris: Node checks these timeouts only every connectionsCheckingInterval (30 s by default).
   const serverOptions = {
@@ -113,21 +122,18 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
     // Oversized headers and non-HTTP bytes, refused by Node before routing: in the contract's dialect.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (err, socket) => { answerClientError(err, socket, dialects) },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Failures before routing (bad URL encoding, an over-long path parameter) in the contract's own dialect.
-    frameworkErrors: (error, req, reply) => {
-      const { status, body } = renderErrorFor(req.url)(asDomainError(error), req)
-      req.log.info({ code: (error as { code?: string }).code }, 'request refused before routing')
-      setRequestIdHeaders(req, reply as FastifyReply)
-      void (reply as FastifyReply).code(status).type('application/json; charset=utf-8').send(body)
-    }
+    frameworkErrors: answerBeforeRouting(dialects)
   }
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
   app.decorate('store', deps.store)
   app.decorate('keys', deps.keys)
+  app.decorate('dialects', dialects)
+  app.decorate('devices', new DeviceSecretService(deps.store.devices))
   const callers = new CallerDirectory(deps.store)
   app.decorate('callers', callers)
   app.decorate('bindings', new BindingDirectory(deps.store))
@@ -142,14 +148,6 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('operations', operations)
   app.decorate('credentials', new CredentialService({
     onUpstreamCall: operations.metrics.observeUpstream,
-    onVend: (scope, credential, options, scopeKey) => vendAudit.record({
-      scope,
-      scopeKey,
-      principal: options.principal ?? 'unknown',
-      contract: options.contract ?? 'unknown',
-      expiresAt: credential.expiresAt,
-      fromCache: credential.fromCache
-    }),
     providerFor: (target) => createProvider(target, {
       masterKey: deps.keys,
       timeoutMs: config.upstreamTimeoutMs,
@@ -157,30 +155,31 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     }),
     ...deps.credentialOptions
   }))
+  app.decorate('vending', new RecordedVending(app.credentials, vendAudit))
   operations.metrics.collectCredentials(app.credentials)
   observeRequests(app, operations.metrics)
-  // Every answer carries its request id headers, also a refusal before the contract's own hooks run (overload, rate limit).
-  app.addHook('onRequest', async (req, reply) => { setRequestIdHeaders(req, reply) })
+  // Every answer carries X-Request-Id; a contract adds its own header in its plugin (useErrorDialect).
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id)
+    done()
+  })
   const redis = deps.redis ?? (config.redisUrl === undefined ? undefined : await openRedis({ url: config.redisUrl, logger: app.log }))
   if (redis !== undefined && deps.redis === undefined) app.addHook('onClose', async () => { await closeRedis(redis) })
   app.decorate('redis', redis)
-  // Cheapest refusal first: under load, shed before doing anything else.
-  await installOverloadGuard(app, {
+  // Their order is declared by the plugins (fastify-plugin `dependencies`): overload, then rate limits.
+  await app.register(overloadGuard, {
     maxEventLoopDelayMs: config.overload.maxEventLoopDelayMs,
     maxHeapUsedBytes: config.overload.maxHeapUsedBytes ?? defaultMaxHeapUsedBytes()
   })
-  const limits = await installRateLimits(app, { ...config.rateLimits, redis, prefix: config.redisPrefix })
+  await app.register(rateLimits, { ...config.rateLimits, ...(redis === undefined ? {} : { redis }), prefix: config.redisPrefix })
   const replay = deps.replay ?? (redis === undefined
     ? new MemoryReplayGuard(Date.now, { budgetBytes: config.replayMemoryBytes })
     : new RedisReplayGuard(redis, config.redisPrefix))
   if (replay instanceof MemoryReplayGuard) operations.metrics.collectReplayWindow(replay)
-  installAuthentication(app, {
+  await app.register(authentication, {
     callers,
     replay,
-    afterAuthentication: async (req, reply) => {
-      if (req.caller !== null) lastUsed.record(req.caller.principal)
-      await limits.limitCaller(req, reply)
-    }
+    onAuthenticated: (caller) => { lastUsed.record(caller.principal) }
   })
   acceptJsonWithRawBody(app)
   // Paths outside every contract answer in the operator dialect; each contract plugin installs its own.
@@ -215,7 +214,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(health)
   await app.register(metrics, { adminToken: deps.adminToken })
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
-  for (const contract of CONTRACTS) await app.register(contract.plugin, { prefix: contract.prefix })
+  // Each contract under its own prefix, so unknown paths and methods below it answer in its dialect.
+  await app.register(edas, { prefix: '/pop' })
+  await app.register(workspace, { prefix: '/v1' })
+  await app.register(iotda, { prefix: '/v5' })
   return app
 }
 

@@ -83,7 +83,7 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
     // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
     if (mqtt.transport !== undefined) {
       responder = await startStorageConfigResponder({
-        transport: mqtt.transport, gateways: new GatewayVendDirectory(store), credentials: app.credentials, config: config.dji, logger: app.log
+        transport: mqtt.transport, gateways: new GatewayVendDirectory(store), credentials: app.vending, config: config.dji, logger: app.log
       }).catch(async (err: unknown) => { await mqtt.close(); throw err })
     }
     app.operations.attachMqtt(mode.mode, {

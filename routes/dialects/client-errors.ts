@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../../src/errors.js'
-import { contractFor, renderErrorFor } from '../contracts.js'
+import type { DialectsByPrefix } from './by-prefix.js'
+import { asDomainError } from './fastify-failures.js'
 
 /**
  * Requests Node refuses before Fastify sees them (Fastify's `clientErrorHandler`):
@@ -14,7 +15,7 @@ import { contractFor, renderErrorFor } from '../contracts.js'
  * 408 and the connection closed: no contract defines one, and the client has
  * shown it is not reading anyway.
  */
-export function answerClientError (err: Error & { code?: string, rawPacket?: unknown }, socket: Socket): void {
+export function answerClientError (err: Error & { code?: string, rawPacket?: unknown }, socket: Socket, dialects: DialectsByPrefix): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   if (!socket.writable) {
     socket.destroy()
@@ -31,9 +32,10 @@ export function answerClientError (err: Error & { code?: string, rawPacket?: unk
   const id = randomUUID()
   // The renderers read only the request id and host; there is no parsed request to give them.
   const req = { id, hostname: 'stsgate', url, headers: {} } as unknown as FastifyRequest
-  const { status, body } = renderErrorFor(url)(domain, req)
+  const dialect = dialects.for(url)
+  const { status, body } = dialect.render(domain, req)
   const json = JSON.stringify(body)
-  const idHeaders = ['x-request-id', ...contractFor(url)?.requestIdHeaders ?? []].map((h) => `${h}: ${id}\r\n`).join('')
+  const idHeaders = ['x-request-id', ...dialect.requestIdHeaders].map((h) => `${h}: ${id}\r\n`).join('')
   socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Error'}\r\nConnection: close\r\n` +
     `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${idHeaders}\r\n${json}`)
 }
@@ -44,4 +46,19 @@ function requestPath (raw: unknown): string {
   if (!Buffer.isBuffer(raw)) return ''
   const line = /^[A-Z]{3,10} (\/\S*) HTTP\/1\.[01]\r?\n/.exec(raw.toString('latin1', 0, Math.min(raw.length, 8192)))
   return line?.[1] ?? ''
+}
+
+/**
+ * Fastify's `frameworkErrors`: failures before routing (bad URL encoding, an
+ * over-long path parameter) in the dialect of the prefix the path is under.
+ */
+export function answerBeforeRouting (dialects: DialectsByPrefix) {
+  return (error: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+    const dialect = dialects.for(req.url)
+    const { status, body } = dialect.render(asDomainError(error), req)
+    req.log.info({ code: error.code }, 'request refused before routing')
+    reply.header('x-request-id', req.id)
+    for (const header of dialect.requestIdHeaders) reply.header(header, req.id)
+    void reply.code(status).type('application/json; charset=utf-8').send(body)
+  }
 }

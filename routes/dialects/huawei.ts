@@ -34,7 +34,7 @@ export const APIGW = {
 } as const satisfies Record<string, HuaweiErrorEntry>
 
 /**
- * What the shared Huawei preHandler (`app.authenticate.huawei`) throws, as the
+ * What the shared Huawei authentication hook (`app.authenticate.huawei`) throws, as the
  * gateway reports it. Spread into a contract's `codes`.
  */
 export const HUAWEI_GATEWAY_CODES: Readonly<Record<string, HuaweiErrorEntry>> = {

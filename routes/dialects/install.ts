@@ -2,6 +2,7 @@ import '@fastify/swagger'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DomainError } from '../../src/errors.js'
 import { asDomainError, methodNotAllowed, routeNotFound } from './fastify-failures.js'
+import './by-prefix.js'
 
 export interface RenderedError {
   status: number
@@ -11,14 +12,41 @@ export interface RenderedError {
 /** A contract's error dialect: domain error → its own status and body. */
 export type ErrorRenderer = (err: DomainError, req: FastifyRequest) => RenderedError
 
+export interface DialectOptions {
+  /** Headers every answer of the contract carries with the request id, beside X-Request-Id. */
+  requestIdHeaders?: readonly string[]
+}
+
+/** A contract's way of answering: its error renderer and its request-id headers. */
+export interface Dialect {
+  render: ErrorRenderer
+  requestIdHeaders: readonly string[]
+}
+
 /**
  * Installs a contract's error dialect on its (encapsulated) plugin: every
  * failure inside it — ours, Fastify's, an unknown route under its prefix —
  * comes out in that contract's shape. Unexpected errors are logged with their
  * stack and answered with the contract's 500 and nothing else.
+ *
+ * Resolved at registration: the plugin's own hook sets the request-id headers,
+ * and the error path sets them too (a refusal by an application-wide hook —
+ * overload, per-address rate limit — is answered by this plugin's error
+ * handler before its own hooks have run). Under a prefix, the dialect is also
+ * claimed in the application's prefix table, for the failures Node and
+ * Fastify answer before any route is chosen (client-errors.ts).
  */
-export function useErrorDialect (app: FastifyInstance, render: ErrorRenderer): void {
+export function useErrorDialect (app: FastifyInstance, render: ErrorRenderer, options: DialectOptions = {}): void {
+  const idHeaders = options.requestIdHeaders ?? []
+  if (app.prefix !== '') app.dialects.claim(app.prefix, { render, requestIdHeaders: idHeaders })
+  if (idHeaders.length > 0) {
+    app.addHook('onRequest', (req, reply, done) => {
+      for (const header of idHeaders) reply.header(header, req.id)
+      done()
+    })
+  }
   const send = (err: DomainError, req: FastifyRequest, reply: FastifyReply, cause?: unknown): FastifyReply => {
+    for (const header of idHeaders) reply.header(header, req.id)
     if (err.kind === 'internal') {
       req.log.error({ err: cause ?? err }, 'request failed')
     } else if (err.kind === 'unavailable' || err.kind === 'misconfigured') {

@@ -10,7 +10,7 @@ import { DEFAULT_SKEW_MS, headerValue, type HeaderBag, type SignedRequest } from
 /**
  * Server-side verifier for Huawei API Gateway AK/SK signatures
  * (`SDK-HMAC-SHA256` and the derived `V11-HMAC-SHA256`), as made by
- * `@huaweicloud/huaweicloud-sdk-core`. Framework-free: the route's preHandler
+ * `@huaweicloud/huaweicloud-sdk-core`. Framework-free: the route's authentication hook
  * hands over the raw target, headers and body bytes.
  *
  * Error codes (all `unauthenticated` unless noted): `incomplete_signature`,

@@ -22,15 +22,13 @@ import type { ProviderName, StorageTarget } from '../domain/target.js'
 export interface VendedCredential extends CachedCredential {
   /** True when served from the cache rather than minted for this request. */
   fromCache: boolean
+  /** scopeKey(scope): the cache key it was served under (the vend audit groups by it). */
+  scopeKey: string
 }
 
 export interface VendOptions {
   /** Serve only a credential with at least this many seconds left. */
   minRemainingSeconds?: number
-  /** For the vend audit log: who asked (`ak:<id>`, `token:<id>`, `gateway:<sn>`). */
-  principal?: string
-  /** For the vend audit log: which contract served it. */
-  contract?: string
 }
 
 export interface CredentialServiceOptions {
@@ -48,8 +46,6 @@ export interface CredentialServiceOptions {
   minRemainingSeconds?: number
   /** How long before the minimum a read triggers a refresh; else min(300 s, duration/4). */
   refreshWindowSeconds?: number
-  /** Told of every credential handed out (the vend audit log); must not throw or wait. */
-  onVend?: (scope: Scope, credential: VendedCredential, options: VendOptions, key: string) => void
 }
 
 export interface UpstreamState {
@@ -106,10 +102,7 @@ export class CredentialService {
   }
 
   async vend (scope: Scope, options: VendOptions = {}): Promise<VendedCredential> {
-    const key = scopeKey(scope)
-    const credential = await this.#vend(key, scope, options)
-    this.#options.onVend?.(scope, credential, options, key)
-    return credential
+    return await this.#vend(scopeKey(scope), scope, options)
   }
 
   async #vend (key: string, scope: Scope, options: VendOptions): Promise<VendedCredential> {
@@ -126,7 +119,7 @@ export class CredentialService {
         this.counters.hits++
         // The entry's scope key matched: its policy was rendered (and its names validated) when it was minted.
         if (remaining < minRemainingMs + this.#refreshWindowMs(scope)) this.#refreshInBackground(key, scope, cached.policy)
-        return { ...cached, fromCache: true }
+        return { ...cached, fromCache: true, scopeKey: key }
       }
       if (remaining <= 0) this.#lru.delete(key)
     }
@@ -141,18 +134,26 @@ export class CredentialService {
       const floorMs = options.minRemainingSeconds !== undefined ? options.minRemainingSeconds * 1000 : 1
       if (fallback !== undefined && fallback.expiresAt.getTime() - this.#now() >= floorMs && servesStale(err)) {
         this.counters.staleServed++
-        return { ...fallback, fromCache: true }
+        return { ...fallback, fromCache: true, scopeKey: key }
       }
       throw err
     }
     // #mint refused anything below the scope's own minimum; this caller may demand more (DJI margin + floor).
     if (fresh.expiresAt.getTime() - this.#now() < minRemainingMs) throw lifetimeTooShort()
-    return { ...fresh, fromCache: false }
+    return { ...fresh, fromCache: false, scopeKey: key }
+  }
+
+  /**
+   * The least lifetime a credential for this target duration has left when
+   * served: min(300 s, duration / 4) unless configured. A caller that needs
+   * its own margin on top (DJI's `expire`) asks for floor + margin.
+   */
+  cacheFloorSeconds (durationSeconds: number): number {
+    return this.#options.minRemainingSeconds ?? Math.min(300, durationSeconds / 4)
   }
 
   #minRemainingMs (scope: Scope, options: VendOptions): number {
-    const base = this.#options.minRemainingSeconds ?? Math.min(300, scope.durationSeconds / 4)
-    return Math.max(base, options.minRemainingSeconds ?? 0) * 1000
+    return Math.max(this.cacheFloorSeconds(scope.durationSeconds), options.minRemainingSeconds ?? 0) * 1000
   }
 
   #refreshWindowMs (scope: Scope): number {

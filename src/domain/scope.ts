@@ -20,6 +20,33 @@ export interface Scope {
   projectId: string
 }
 
+/** Where a contract's grants live: a target and the key prefix bound for this caller. */
+export interface Binding {
+  target: StorageTarget
+  prefix: string
+}
+
+/** What one request asks for under its binding: the whole prefix, or one object below it. */
+export interface GrantRequest {
+  projectId: string
+  actions: readonly StorageAction[]
+  /** Omitted: the whole prefix. Given: exactly `prefix + object`. */
+  object?: string
+}
+
+/** The one way a contract turns its binding and a request into a scope; the lifetime is the target's. */
+export function scopeFor (binding: Binding, request: GrantRequest): Scope {
+  return {
+    target: binding.target,
+    resource: request.object === undefined
+      ? { kind: 'prefix', prefix: binding.prefix }
+      : { kind: 'object', key: `${binding.prefix}${request.object}` },
+    actions: request.actions,
+    durationSeconds: binding.target.durationSeconds,
+    projectId: request.projectId
+  }
+}
+
 const ACTION_ORDER: readonly StorageAction[] = ['put', 'get', 'delete', 'multipart']
 
 /** Actions deduplicated in a fixed order, so `['get','put']` and `['put','get','put']` mean the same scope. */

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 import type { FastifyInstance } from 'fastify'
 import underPressure from '@fastify/under-pressure'
+import fp from 'fastify-plugin'
 import { unavailable } from '../errors.js'
 
 /**
@@ -45,7 +46,10 @@ const RETRY_AFTER_SECONDS = 5
 const GRACE_INTERVALS = 2.5
 const DEFAULT_SAMPLE_INTERVAL_MS = 1000
 
-export async function installOverloadGuard (app: FastifyInstance, settings: OverloadSettings): Promise<void> {
+export const OVERLOAD_PLUGIN = 'stsgate-overload'
+
+/** The first application-wide hook: the cheapest refusal comes before anything else is done. */
+export const overloadGuard = fp(async (app: FastifyInstance, settings: OverloadSettings): Promise<void> => {
   const graceMs = GRACE_INTERVALS * (settings.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS)
   let delayCountsFrom = Infinity
   app.addHook('onReady', async () => { delayCountsFrom = performance.now() + graceMs })
@@ -68,4 +72,4 @@ export async function installOverloadGuard (app: FastifyInstance, settings: Over
       return Promise.reject(unavailable('overloaded', 'the service is overloaded; retry shortly', { type, value }))
     }
   })
-}
+}, { name: OVERLOAD_PLUGIN })

@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
+import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import { throttled } from '../errors.js'
+import { OVERLOAD_PLUGIN } from './overload.js'
 
 /**
  * Request rate limits (issue 10), counted per minute:
@@ -82,16 +84,29 @@ class SharedCounters implements CounterStore {
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>
+type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
-export interface RateLimits {
-  /** Counts the request against its principal and its project; throws `throttled`/`rate_limited` over either. */
-  limitCaller: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The per-caller hook: counts an authenticated request against its
+     * principal and its project; throws `throttled`/`rate_limited` over either.
+     * Contracts list it right after their authentication hook.
+     */
+    limitCaller: Hook
+  }
 }
+
+export const RATE_LIMITS_PLUGIN = 'stsgate-rate-limits'
 
 const HEALTH_PROBES = new Set(['/healthz', '/readyz'])
 
-/** Registers the plugin (no global hook: we call the limiters where they belong) and the per-address hook. */
-export async function installRateLimits (app: FastifyInstance, settings: RateLimitSettings): Promise<RateLimits> {
+/**
+ * Registers @fastify/rate-limit (no global hook: we call the limiters where
+ * they belong), the per-address hook and the `limitCaller` decoration. After
+ * the overload guard: under load, shedding is the cheaper refusal.
+ */
+export const rateLimits = fp(async (app: FastifyInstance, settings: RateLimitSettings): Promise<void> => {
   let lastWarning = 0
   const onFallback = (err: Error): void => {
     // One line per ten seconds, not one per request, while Redis is away.
@@ -126,10 +141,8 @@ export async function installRateLimits (app: FastifyInstance, settings: RateLim
   if (byAddress !== undefined) app.addHook('onRequest', byAddress)
   const byPrincipal = limiter(settings.perPrincipal, (req) => req.caller === null ? undefined : `principal:${req.caller.principal}`)
   const byProject = limiter(settings.perProject, (req) => req.caller === null ? undefined : `project:${req.caller.projectId}`)
-  return {
-    async limitCaller (req, reply) {
-      await byPrincipal?.(req, reply)
-      await byProject?.(req, reply)
-    }
-  }
-}
+  app.decorate('limitCaller', async (req: FastifyRequest, reply: FastifyReply) => {
+    await byPrincipal?.(req, reply)
+    await byProject?.(req, reply)
+  })
+}, { name: RATE_LIMITS_PLUGIN, dependencies: [OVERLOAD_PLUGIN] })

@@ -2,8 +2,9 @@ import type { StorageConfigGetRequestType, StorageConfigGetReplyType, StorageCon
 import { MEDIA_MODULE, STORAGE_CONFIG_GET } from '../../schemas/dji.js'
 import { isDomainError } from '../errors.js'
 import { endpointUrl } from '../domain/endpoint.js'
-import type { Scope, StorageAction } from '../domain/scope.js'
-import type { VendedCredential, VendOptions } from '../credentials/service.js'
+import { scopeFor, type Scope, type StorageAction } from '../domain/scope.js'
+import type { VendContext } from '../credentials/recorded-vending.js'
+import type { VendedCredential } from '../credentials/service.js'
 import type { ProviderName, StorageTarget } from '../domain/target.js'
 import type { Gateway } from '../store/gateways.js'
 import { RecentReplies } from './recent-replies.js'
@@ -12,9 +13,12 @@ import { RESULT, resultForError, type ResultCode } from './storage-config-result
 import type { MqttTransport } from './transport.js'
 
 /**
- * The DJI Cloud API storage_config_get responder (specs/dji.md): a dock asks
- * on `thing/product/{sn}/requests` for temporary object-storage credentials
- * and gets them on `thing/product/{sn}/requests_reply`.
+ * The DJI Cloud API contract adapter, the MQTT counterpart of the route
+ * plugins: the storage_config_get responder (specs/dji.md). A dock asks on
+ * `thing/product/{sn}/requests` for temporary object-storage credentials and
+ * gets them on `thing/product/{sn}/requests_reply`. Like the routes it builds
+ * its scope with `scopeFor`, vends through the recorded vending seam and asks
+ * the credential service for the cache floor it adds its margin to.
  */
 
 export const REQUESTS_FILTER = 'thing/product/+/requests'
@@ -29,8 +33,11 @@ export interface GatewayLookup {
   resolveForVend (sn: string): Promise<{ gateway: Gateway, disabled: boolean, target: StorageTarget } | undefined>
 }
 
+/** The recorded vending seam (src/credentials/recorded-vending.ts), as the responder uses it. */
 export interface CredentialVendor {
-  vend (scope: Scope, options?: VendOptions): Promise<VendedCredential>
+  vend (scope: Scope, context: VendContext): Promise<VendedCredential>
+  /** The least lifetime a served credential has left, for a target duration (the credential service's own rule). */
+  cacheFloorSeconds (durationSeconds: number): number
 }
 
 export interface ResponderLogger {
@@ -47,11 +54,6 @@ export interface StorageConfigResponderOptions {
   config: { expireMarginSeconds: number }
   logger: ResponderLogger
   now?: () => number
-  /**
-   * The minimum remaining lifetime the credential cache guarantees for a
-   * target duration; the credential service's default, min(300 s, duration / 4).
-   */
-  cacheFloorSeconds?: (durationSeconds: number) => number
   /** How long a (gateway sn, tid) is remembered for redeliveries. Default 60 s. */
   replyWindowMs?: number
   /** At most this many remembered replies. Default 10 000. */
@@ -79,14 +81,10 @@ export interface StorageConfigResponder {
   stop (): Promise<void>
 }
 
-/** The credential service's default floor (src/credentials/service.ts). */
-export const defaultCacheFloorSeconds = (durationSeconds: number): number => Math.min(300, durationSeconds / 4)
-
 export async function startStorageConfigResponder (options: StorageConfigResponderOptions): Promise<StorageConfigResponder> {
   const { transport, gateways, credentials, logger } = options
   const margin = options.config.expireMarginSeconds
   const now = options.now ?? Date.now
-  const cacheFloor = options.cacheFloorSeconds ?? defaultCacheFloorSeconds
   const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
   const recent = new RecentReplies<{ text: string, result: ResultCode }>(options.replyWindowMs ?? 60_000, options.maxRememberedReplies ?? 10_000, now)
   const counters: StorageConfigCounters = {
@@ -133,19 +131,13 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
     }
     // specs/dji.md: ask for at least margin + floor, so that `expire` never drops below the floor;
     // a target whose duration cannot cover that is refused here, for this gateway only.
-    const minRemainingSeconds = margin + cacheFloor(target.durationSeconds)
+    const minRemainingSeconds = margin + credentials.cacheFloorSeconds(target.durationSeconds)
     if (minRemainingSeconds >= target.durationSeconds) {
       logger.error({ ...log, target_id: target.id, duration_seconds: target.durationSeconds, expire_margin_seconds: margin },
         `storage_config_get: the target's duration_seconds must exceed STSGATE_DJI_EXPIRE_MARGIN_SECONDS + the cache floor (${minRemainingSeconds} s)`)
       return failure(request, RESULT.misconfigured)
     }
-    const scope: Scope = {
-      target,
-      resource: { kind: 'prefix', prefix: gateway.objectKeyPrefix },
-      actions: GATEWAY_ACTIONS,
-      durationSeconds: target.durationSeconds,
-      projectId: gateway.projectId
-    }
+    const scope = scopeFor({ target, prefix: gateway.objectKeyPrefix }, { projectId: gateway.projectId, actions: GATEWAY_ACTIONS })
     let credential: VendedCredential
     try {
       credential = await credentials.vend(scope, { minRemainingSeconds, principal: `gateway:${sn}`, contract: 'dji' })

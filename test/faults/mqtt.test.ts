@@ -7,6 +7,7 @@ import { startStorageConfigResponder, type CredentialVendor, type GatewayLookup 
 import { externalTransport, type MqttTransport } from '../../src/mqtt/transport.js'
 import { startTcpProxy } from '../fakes/tcp-proxy.js'
 import { captureLogger, request } from '../mqtt/storage-config-world.js'
+import { CredentialService } from '../../src/credentials/service.js'
 
 /**
  * The external broker's connection cut (a TCP proxy between stsgate and
@@ -50,7 +51,8 @@ t.test('broker connection cut: the responder reconnects, re-subscribes and answe
     }
   }
   const credentials: CredentialVendor = {
-    vend: async () => ({ accessKeyId: 'AK', secret: 'SK', securityToken: 'TOKEN', expiresAt: new Date(Date.now() + 3600_000), policy: '{}', fromCache: false })
+    vend: async () => ({ accessKeyId: 'AK', secret: 'SK', securityToken: 'TOKEN', expiresAt: new Date(Date.now() + 3600_000), policy: '{}', fromCache: false, scopeKey: 'k' }),
+    cacheFloorSeconds: (d) => new CredentialService({ providerFor: () => { throw new Error('never minted here') } }).cacheFloorSeconds(d)
   }
   const responder = await startStorageConfigResponder({ transport, gateways, credentials, config: { expireMarginSeconds: 300 }, logger: captureLogger() })
   t.teardown(() => responder.stop())

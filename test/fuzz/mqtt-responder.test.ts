@@ -4,6 +4,7 @@ import type { StorageTarget } from '../../src/domain/target.js'
 import { startStorageConfigResponder, type CredentialVendor, type GatewayLookup } from '../../src/mqtt/storage-config.js'
 import type { MqttTransport } from '../../src/mqtt/transport.js'
 import { captureLogger } from '../mqtt/storage-config-world.js'
+import { CredentialService } from '../../src/credentials/service.js'
 
 /**
  * Random payloads and topics through the storage_config_get responder's
@@ -31,7 +32,10 @@ t.test(`${RUNS} random MQTT messages to the storage_config_get responder`, async
       return { gateway: { sn, projectId: 'p1', targetId: 't1', objectKeyPrefix: `media/${sn}/`, subDevices: [], disabled: sn === 'DOCK2', createdAt: new Date() }, disabled: sn === 'DOCK2', target: TARGET }
     }
   }
-  const credentials: CredentialVendor = { vend: async () => ({ accessKeyId: 'AK', secret: 'SK', securityToken: 'T', expiresAt: new Date(Date.now() + 3600_000), policy: '{}', fromCache: false }) }
+  const credentials: CredentialVendor = {
+    vend: async () => ({ accessKeyId: 'AK', secret: 'SK', securityToken: 'T', expiresAt: new Date(Date.now() + 3600_000), policy: '{}', fromCache: false, scopeKey: 'k' }),
+    cacheFloorSeconds: (d) => new CredentialService({ providerFor: () => { throw new Error('never minted here') } }).cacheFloorSeconds(d)
+  }
   const responder = await startStorageConfigResponder({ transport, gateways, credentials, config: { expireMarginSeconds: 300 }, logger: captureLogger(), replyWindowMs: 10 })
   t.teardown(() => responder.stop())
 

@@ -41,7 +41,8 @@ t.test('two instances on an external broker answer each request exactly once (sh
     const transport = await externalTransport(url!, { clientId: `${root}-${name}`, shareGroup: 'stsgate', connectTimeoutMs: 5000, reconnectPeriodMs: 100 })
     t.teardown(() => transport.close())
     let vends = 0
-    const credentials: CredentialVendor = { vend: (scope, options) => { vends++; return world.app.app.credentials.vend(scope, options) } }
+    const vending = world.app.app.vending
+    const credentials: CredentialVendor = { vend: (scope, context) => { vends++; return vending.vend(scope, context) }, cacheFloorSeconds: (d) => vending.cacheFloorSeconds(d) }
     const responder = await startStorageConfigResponder({
       transport: underRoot(transport, root), gateways: world.app.store.gateways, credentials, config: { expireMarginSeconds: 300 }, logger
     })

@@ -9,6 +9,7 @@ import { parseStorageConfigRequest, payloadExcerpt, requestTopicSn } from '../..
 import { RESULT, resultForError } from '../../src/mqtt/storage-config-result.js'
 import type { MqttTransport } from '../../src/mqtt/transport.js'
 import { captureLogger, request } from './storage-config-world.js'
+import { CredentialService } from '../../src/credentials/service.js'
 
 /**
  * The responder's decisions without a broker or a store: an in-memory
@@ -37,6 +38,9 @@ const target = (over: Partial<StorageTarget> = {}): StorageTarget => (({
 }) as StorageTarget)
 const gateway = (sn: string): Gateway => ({ sn, projectId: 'p1', targetId: 't1', objectKeyPrefix: `media/${sn}/`, subDevices: [], disabled: false, createdAt: new Date(NOW) })
 
+/** The credential service's own cache floor, for fakes that stand in for its vending. */
+const cacheFloorSeconds = (d: number): number => new CredentialService({ providerFor: () => { throw new Error('never minted here') } }).cacheFloorSeconds(d)
+
 function world (targets: Record<string, StorageTarget>, vend: CredentialVendor['vend']) {
   const gateways: GatewayLookup = {
     async resolveForVend (sn) {
@@ -47,11 +51,11 @@ function world (targets: Record<string, StorageTarget>, vend: CredentialVendor['
     }
   }
   const calls: Array<Parameters<CredentialVendor['vend']>> = []
-  const credentials: CredentialVendor = { vend: async (...args) => { calls.push(args); return await vend(...args) } }
+  const credentials: CredentialVendor = { vend: async (...args) => { calls.push(args); return await vend(...args) }, cacheFloorSeconds }
   return { gateways, credentials, calls }
 }
 
-const credential = (expiresAt: Date) => ({ accessKeyId: 'AK', secret: 'SK', securityToken: 'TOKEN', expiresAt, policy: '{}', fromCache: false })
+const credential = (expiresAt: Date) => ({ accessKeyId: 'AK', secret: 'SK', securityToken: 'TOKEN', expiresAt, policy: '{}', fromCache: false, scopeKey: 'k' })
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
 

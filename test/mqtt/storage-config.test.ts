@@ -36,7 +36,7 @@ async function harness (t: Test): Promise<Harness> {
     { store: world.app.store, callers: world.app.app.callers, logger })
   t.teardown(() => runtime.close())
   const responder = await startStorageConfigResponder({
-    transport: runtime.transport!, gateways: world.app.store.gateways, credentials: world.app.app.credentials,
+    transport: runtime.transport!, gateways: world.app.store.gateways, credentials: world.app.app.vending,
     config: { expireMarginSeconds: MARGIN }, logger
   })
   t.teardown(() => responder.stop())
