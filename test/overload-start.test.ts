@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import Fastify from 'fastify'
-import { installOverloadGuard } from '../src/limits/overload.js'
+import { overloadGuard } from '../src/limits/overload.js'
 import { ADMIN_TOKEN, buildTestApp } from './helpers/app.js'
 import { listen } from './routes/edas-fixtures.js'
 
@@ -55,7 +55,7 @@ t.test('started while every core is busy in another process, the server answers 
 t.test('event-loop delay from before ready is ignored; delay after the grace still sheds', async (t) => {
   const app = Fastify()
   t.teardown(() => app.close())
-  await installOverloadGuard(app, { maxEventLoopDelayMs: 50, maxHeapUsedBytes: 0, sampleIntervalMs: 100 })
+  await app.register(overloadGuard, { maxEventLoopDelayMs: 50, maxHeapUsedBytes: 0, sampleIntervalMs: 100 })
   app.get('/readyz', async () => ({ status: 'ready' }))
   busy(2000) // start-up work: one 2 s stall, far above the 50 ms limit
   await app.ready()

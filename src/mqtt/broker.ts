@@ -6,7 +6,7 @@ import { gatewayMayUse, ServiceSession, type GatewayDirectory } from './gateway-
 import { classifyConnect, clientIdBelongs, SessionRegistry, type LoginKind, type Session } from './sessions.js'
 import { DEFAULT_LOGIN_LIMITS, LocalFailureBuckets, LoginLimiter, type FailureBuckets, type LoginLimitRefusal, type LoginLimitSettings } from './login-limits.js'
 import { DEFAULT_PACKET_LIMITS, guardSocket, type GuardCloseReason, type PacketGuard, type PacketLimits } from './packet-guard.js'
-import { sampledLog } from '../operations/sampled-log.js'
+import { sampledLog } from './sampled-log.js'
 
 /** pino-compatible subset (Fastify's logger fits). */
 export interface BrokerLogger {
