@@ -51,6 +51,11 @@ export interface Config {
     loginFailuresPerIdentity: number
     /** Embedded broker: password checks at once (four times as many may wait). */
     loginChecks: number
+    /** Embedded broker: per client id, messages held for it (offline or unacknowledged). */
+    maxQueuedMessages: number
+    maxQueuedBytes: number
+    /** Embedded broker: a clean=false session is forgotten this long after its client left. */
+    sessionExpirySeconds: number
   }
   dji: {
     /** Seconds subtracted from a credential's remaining life in `expire` (DJI's reference server uses 300). */
@@ -107,6 +112,9 @@ const VARIABLES = {
   STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS: { schema: Type.Integer({ minimum: 0, maximum: 1000000 }), default: '30', parse: Number },
   STSGATE_MQTT_LOGIN_FAILURES_PER_IDENTITY: { schema: Type.Integer({ minimum: 0, maximum: 1000000 }), default: '10', parse: Number },
   STSGATE_MQTT_LOGIN_CHECKS: { schema: Type.Integer({ minimum: 1, maximum: 256 }), default: '4', parse: Number },
+  STSGATE_MQTT_MAX_QUEUED_MESSAGES: { schema: Type.Integer({ minimum: 1, maximum: 1000000 }), default: '1000', parse: Number },
+  STSGATE_MQTT_MAX_QUEUED_BYTES: { schema: Type.Integer({ minimum: 1024, maximum: 1073741824 }), default: '1048576', parse: Number },
+  STSGATE_MQTT_SESSION_EXPIRY_SECONDS: { schema: Type.Integer({ minimum: 1, maximum: 604800 }), default: '3600', parse: Number },
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: { schema: Type.Integer({ minimum: 0, maximum: 3600 }), default: '300', parse: Number },
   STSGATE_DJI_PREFIX_TEMPLATE: { schema: Type.String({ pattern: '^[^*?${}]*\\{gateway_sn\\}[^*?${}]*/$' }), default: 'media/{gateway_sn}/' }
 } satisfies Record<string, { schema: import('@sinclair/typebox').TSchema, default?: string, parse?: (raw: string) => unknown }>
@@ -190,7 +198,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       maxPacketBytes: get('STSGATE_MQTT_MAX_PACKET_BYTES'),
       loginFailuresPerAddress: get('STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS'),
       loginFailuresPerIdentity: get('STSGATE_MQTT_LOGIN_FAILURES_PER_IDENTITY'),
-      loginChecks: get('STSGATE_MQTT_LOGIN_CHECKS')
+      loginChecks: get('STSGATE_MQTT_LOGIN_CHECKS'),
+      maxQueuedMessages: get('STSGATE_MQTT_MAX_QUEUED_MESSAGES'),
+      maxQueuedBytes: get('STSGATE_MQTT_MAX_QUEUED_BYTES'),
+      sessionExpirySeconds: get('STSGATE_MQTT_SESSION_EXPIRY_SECONDS')
     },
     dji: {
       expireMarginSeconds: get('STSGATE_DJI_EXPIRE_MARGIN_SECONDS'),
@@ -236,6 +247,9 @@ const HINTS: Partial<Record<Name, string>> = {
   STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS: 'an integer from 0 (off) to 1000000 (failed logins per minute)',
   STSGATE_MQTT_LOGIN_FAILURES_PER_IDENTITY: 'an integer from 0 (off) to 1000000 (failed logins per minute)',
   STSGATE_MQTT_LOGIN_CHECKS: 'an integer from 1 to 256 (password checks at once)',
+  STSGATE_MQTT_MAX_QUEUED_MESSAGES: 'an integer from 1 to 1000000 (messages per client)',
+  STSGATE_MQTT_MAX_QUEUED_BYTES: 'an integer from 1024 to 1073741824 (bytes per client)',
+  STSGATE_MQTT_SESSION_EXPIRY_SECONDS: 'an integer from 1 to 604800 (seconds)',
   STSGATE_DJI_EXPIRE_MARGIN_SECONDS: 'an integer from 0 to 3600 (seconds)',
   STSGATE_DJI_PREFIX_TEMPLATE: 'a key prefix containing {gateway_sn}, ending in /, without * ? $ { }'
 }

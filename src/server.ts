@@ -38,6 +38,11 @@ export async function mqttModeFrom (config: Config): Promise<MqttMode> {
       concurrentChecks: config.mqtt.loginChecks,
       queuedChecks: 4 * config.mqtt.loginChecks
     },
+    sessionLimits: {
+      maxQueuedMessages: config.mqtt.maxQueuedMessages,
+      maxQueuedBytes: config.mqtt.maxQueuedBytes,
+      sessionExpiryMs: config.mqtt.sessionExpirySeconds * 1000
+    },
     ...(tls === undefined ? {} : { tls })
   }
 }
@@ -78,6 +83,7 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
       onPublishDropped: metrics.recordPublishDropped,
       onConnectionRefused: metrics.recordConnectionRefused,
       onLoginRefused: metrics.recordLoginRefused,
+      onSessionLimit: metrics.recordSessionLimit,
       ...(app.redis === undefined ? {} : { redis: { client: app.redis, prefix: config.redisPrefix } })
     })
     // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.

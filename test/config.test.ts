@@ -29,7 +29,7 @@ t.test('an empty environment gives the embedded defaults', async (t) => {
     trustProxy: false,
     allowCustomUpstreams: false,
     upstreamTimeoutMs: 5000,
-    mqtt: { port: 1883, host: '127.0.0.1', url: undefined, requireTimestamp: false, connectTimeoutMs: 10000, maxPacketBytes: 262144, loginFailuresPerAddress: 30, loginFailuresPerIdentity: 10, loginChecks: 4 },
+    mqtt: { port: 1883, host: '127.0.0.1', url: undefined, requireTimestamp: false, connectTimeoutMs: 10000, maxPacketBytes: 262144, loginFailuresPerAddress: 30, loginFailuresPerIdentity: 10, loginChecks: 4, maxQueuedMessages: 1000, maxQueuedBytes: 1048576, sessionExpirySeconds: 3600 },
     dji: { expireMarginSeconds: 300, prefixTemplate: 'media/{gateway_sn}/' }
   })
 })

@@ -5,6 +5,7 @@ import { deviceMayUse, verifyDeviceLogin, type DeviceDirectory, type DeviceLogin
 import { gatewayMayUse, ServiceSession, type GatewayDirectory } from './gateway-login.js'
 import { classifyConnect, clientIdBelongs, SessionRegistry, type LoginKind, type Session } from './sessions.js'
 import { DEFAULT_LOGIN_LIMITS, LocalFailureBuckets, LoginLimiter, type FailureBuckets, type LoginLimitRefusal, type LoginLimitSettings } from './login-limits.js'
+import { boundedSessionStore, DEFAULT_SESSION_LIMITS, type SessionLimits } from './session-store.js'
 import { DEFAULT_PACKET_LIMITS, guardSocket, type GuardCloseReason, type PacketGuard, type PacketLimits } from './packet-guard.js'
 import { sampledLog } from './sampled-log.js'
 
@@ -42,7 +43,13 @@ export interface EmbeddedBrokerOptions {
   failureBuckets?: FailureBuckets
   /** Every refused login, by reason, for metrics. */
   onLoginRefused?: (reason: LoginRefusal) => void
+  /** Offline queues and persistent sessions (docs/operations.md "MQTT limits"). */
+  sessionLimits?: Partial<SessionLimits>
+  /** A RETAIN not stored, a message not queued for a full queue, a persistent session forgotten: for metrics. */
+  onSessionLimit?: (event: SessionLimitEvent) => void
 }
+
+export type SessionLimitEvent = 'retain_refused' | 'queue_full' | 'session_expired'
 
 /** Why a login was refused: bounded values only (metric labels, log sampling). */
 export type LoginRefusal = LoginLimitRefusal | DeviceLoginRefusal | 'bad_credentials' | 'no_credentials' | 'client_id_not_owned' | 'directory_unavailable'
@@ -83,6 +90,14 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   const sample = sampledLog()
   const onLoginRefused = opts.onLoginRefused ?? (() => {})
   const loginLimiter = new LoginLimiter({ ...DEFAULT_LOGIN_LIMITS, ...opts.loginLimits }, opts.failureBuckets ?? new LocalFailureBuckets(now))
+  const onSessionLimit = opts.onSessionLimit ?? (() => {})
+  const sessions = boundedSessionStore({ ...DEFAULT_SESSION_LIMITS, ...opts.sessionLimits }, {
+    onQueueFull: () => {
+      onSessionLimit('queue_full')
+      sample('queue_full', (suppressed) => logger.info({ suppressed }, 'mqtt offline queue full; message not queued for that client'))
+    },
+    onSessionExpired: () => onSessionLimit('session_expired')
+  })
   const refuseLogin = (fields: object, reason: LoginRefusal): void => {
     onLoginRefused(reason)
     sample(`login:${reason}`, (suppressed) => logger.info({ ...fields, reason, suppressed }, 'mqtt login refused'))
@@ -152,6 +167,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
 
   const broker = await Aedes.createBroker({
     connectTimeout: limits.connectTimeoutMs,
+    persistence: sessions.persistence,
     authenticate (client, username, password, done) {
       // Limits first: a refused attempt costs no password check (docs/operations.md "MQTT limits").
       loginLimiter.admit('remoteAddress' in client.conn ? client.conn.remoteAddress : undefined, username ?? undefined).then(async (admission) => {
@@ -214,13 +230,20 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
     }
   })
 
-  dropMarked(broker, refused)
+  dropMarked(broker, refused, (client) => {
+    onSessionLimit('retain_refused')
+    sample('retain_refused', (suppressed) => logger.info({ clientId: client?.id, suppressed }, 'mqtt RETAIN not stored (no contract topic is retained); message delivered'))
+  })
 
   broker.on('client', (client) => {
     guards.get(client.conn)?.loggedIn()
     registry.add(client)
+    sessions.connected(client)
   })
-  broker.on('clientDisconnect', (client) => registry.remove(client))
+  broker.on('clientDisconnect', (client) => {
+    registry.remove(client)
+    sessions.disconnected(client)
+  })
   broker.on('clientError', (client, err) => logger.debug?.({ err, clientId: client.id }, 'mqtt client error'))
   broker.on('connectionError', (client, err) => logger.debug?.({ err, clientId: client.id }, 'mqtt connection error'))
 
@@ -268,6 +291,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
     sessions: registry,
     connections: () => registry.count(),
     async close () {
+      sessions.close()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       await closeAedes(broker)
       for (const socket of sockets) socket.destroy()
@@ -279,13 +303,22 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
 type Done = (err?: Error) => void
 type RawPublish = (packet: PublishPacket, client: Client | null | Done, done?: Done) => void
 
-/** Wraps the instance's publish (runtime signature `(packet, client?, done)`) to swallow marked packets. */
-function dropMarked (broker: Aedes, refused: WeakSet<object>): void {
+/**
+ * Wraps the instance's publish (runtime signature `(packet, client?, done)`)
+ * to swallow marked packets, and to clear RETAIN on everything else: no
+ * contract topic is retained (src/mqtt/session-store.ts), so the message is
+ * delivered and never stored. Wills come through here too.
+ */
+function dropMarked (broker: Aedes, refused: WeakSet<object>, onRetain: (client: Client | null) => void): void {
   const target = broker as unknown as { publish: RawPublish }
   const publish = target.publish.bind(broker)
   target.publish = (packet, client, done) => {
     if (typeof client === 'function') { done = client; client = null }
     if (refused.has(packet)) return done?.()
+    if (packet.retain) {
+      packet.retain = false
+      onRetain(client ?? null)
+    }
     publish(packet, client, done)
   }
 }

@@ -6,13 +6,14 @@ import { SERVICE_USERNAME_PREFIX, type GatewayDirectory } from './gateway-login.
 import type { Redis } from 'ioredis'
 import type { GuardCloseReason } from './packet-guard.js'
 import { RedisFailureBuckets, type LoginLimitSettings } from './login-limits.js'
-import type { LoginRefusal } from './broker.js'
+import type { LoginRefusal, SessionLimitEvent } from './broker.js'
+import type { SessionLimits } from './session-store.js'
 import type { LoginKind } from './sessions.js'
 import { embeddedTransport, externalTransport, type MqttTransport } from './transport.js'
 
 /** Where MQTT comes from: stsgate's own broker, an external one, or none. */
 export type MqttMode =
-  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean, limits?: EmbeddedBrokerOptions['limits'], loginLimits?: Partial<LoginLimitSettings> }
+  | { mode: 'embedded', host: string, port: number, tls?: { cert: Buffer, key: Buffer }, requireTimestamp: boolean, limits?: EmbeddedBrokerOptions['limits'], loginLimits?: Partial<LoginLimitSettings>, sessionLimits?: Partial<SessionLimits> }
   | { mode: 'external', url: string }
   | { mode: 'off' }
 
@@ -34,6 +35,7 @@ export interface MqttRuntimeDeps {
   onPublishDropped?: (kind: LoginKind | 'unknown') => void
   onConnectionRefused?: (reason: GuardCloseReason) => void
   onLoginRefused?: (reason: LoginRefusal) => void
+  onSessionLimit?: (event: SessionLimitEvent) => void
   /** Shares the failed-login buckets between instances (STSGATE_REDIS_URL). */
   redis?: { client: Redis, prefix: string }
 }
@@ -88,6 +90,8 @@ export async function startMqtt (mode: MqttMode, deps: MqttRuntimeDeps): Promise
     ...(mode.limits === undefined ? {} : { limits: mode.limits }),
     ...(mode.loginLimits === undefined ? {} : { loginLimits: mode.loginLimits }),
     ...(deps.onLoginRefused === undefined ? {} : { onLoginRefused: deps.onLoginRefused }),
+    ...(deps.onSessionLimit === undefined ? {} : { onSessionLimit: deps.onSessionLimit }),
+    ...(mode.sessionLimits === undefined ? {} : { sessionLimits: mode.sessionLimits }),
     ...(deps.redis === undefined
       ? {}
       : { failureBuckets: new RedisFailureBuckets(deps.redis.client, deps.redis.prefix, (err) => logger.warn({ err }, 'mqtt login limits in redis unavailable; counting per instance')) })

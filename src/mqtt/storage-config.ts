@@ -7,6 +7,7 @@ import type { VendContext } from '../credentials/recorded-vending.js'
 import type { VendedCredential } from '../credentials/service.js'
 import type { ProviderName, StorageTarget } from '../domain/target.js'
 import type { Gateway } from '../store/gateways.js'
+import { sampledLog } from './sampled-log.js'
 import { RecentReplies } from './recent-replies.js'
 import { DEFAULT_MAX_REQUEST_BYTES, parseStorageConfigRequest, payloadExcerpt, replyTopic, type MalformedReason } from './storage-config-request.js'
 import { RESULT, resultForError, type ResultCode } from './storage-config-result.js'
@@ -85,6 +86,8 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
   const { transport, gateways, credentials, logger } = options
   const margin = options.config.expireMarginSeconds
   const now = options.now ?? Date.now
+  // Every malformed message is counted; one line per reason is logged every 10 s at most (docs/dji.md).
+  const sampleMalformed = sampledLog(undefined, now)
   const maxBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
   const recent = new RecentReplies<{ text: string, result: ResultCode }>(options.replyWindowMs ?? 60_000, options.maxRememberedReplies ?? 10_000, now)
   const counters: StorageConfigCounters = {
@@ -190,8 +193,9 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
     if (parsed.kind === 'malformed') {
       counters.malformed[parsed.reason]++
       // No payload dump: a short printable excerpt and the size only.
-      logger.warn({ topic: topic.slice(0, 200), reason: parsed.reason, bytes: payload.length, excerpt: payloadExcerpt(payload) },
-        'dropped a malformed message on a DJI requests topic (no reply)')
+      sampleMalformed(parsed.reason, (suppressed) => logger.warn(
+        { topic: topic.slice(0, 200), reason: parsed.reason, bytes: payload.length, excerpt: payloadExcerpt(payload), suppressed },
+        'dropped a malformed message on a DJI requests topic (no reply)'))
       return
     }
     const done = respond(parsed.sn, parsed.request).catch((err: unknown) => {

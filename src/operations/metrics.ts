@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { CredentialCounters } from '../credentials/service.js'
 import type { ProviderName } from '../domain/target.js'
 import type { GuardCloseReason } from '../mqtt/packet-guard.js'
-import type { LoginRefusal } from '../mqtt/broker.js'
+import type { LoginRefusal, SessionLimitEvent } from '../mqtt/broker.js'
 import type { LoginKind } from '../mqtt/sessions.js'
 import type { StorageConfigCounters } from '../mqtt/storage-config.js'
 import type { ReplayWindowStats } from '../auth/replay.js'
@@ -40,6 +40,7 @@ export class ServiceMetrics {
   readonly #dropped: Counter<'kind'>
   readonly #connectionsRefused: Counter<'reason'>
   readonly #loginsRefused: Counter<'reason'>
+  readonly #sessionLimits: Counter<'event'>
   #credentials: CredentialSource | undefined
   #mqtt: MqttSource = {}
   #replay: ReplayWindowStats | undefined
@@ -70,6 +71,10 @@ export class ServiceMetrics {
     this.#loginsRefused = new Counter({
       name: 'stsgate_mqtt_login_refusals_total', help: 'MQTT logins the embedded broker refused, by reason (docs/operations.md)',
       labelNames: ['reason'], registers
+    })
+    this.#sessionLimits = new Counter({
+      name: 'stsgate_mqtt_session_limit_events_total', help: 'RETAINs not stored, messages not queued for a full queue, persistent sessions expired (docs/operations.md)',
+      labelNames: ['event'], registers
     })
     this.#mirrorCredentialCounters(registers)
     this.#mirrorMqtt(registers)
@@ -104,6 +109,8 @@ export class ServiceMetrics {
   readonly recordConnectionRefused = (reason: GuardCloseReason): void => { this.#connectionsRefused.inc({ reason }) }
 
   readonly recordLoginRefused = (reason: LoginRefusal): void => { this.#loginsRefused.inc({ reason }) }
+
+  readonly recordSessionLimit = (event: SessionLimitEvent): void => { this.#sessionLimits.inc({ event }) }
 
   /** Text exposition format, and its content type. */
   async exposition (): Promise<{ text: string, contentType: string }> {

@@ -228,3 +228,25 @@ t.test('RecentReplies: keyed by (sn, tid), bounded in time and size', async (t) 
   t.throws(() => new RecentReplies(0, 1, () => 0))
   t.throws(() => new RecentReplies(1, 0, () => 0))
 })
+
+t.test('20 000 malformed messages: every one counted, one warning per reason, then one per 10 s carrying how many were left out', async (t) => {
+  let now = NOW
+  const m = memoryTransport()
+  const w = world({}, async () => credential(new Date(NOW + 3600_000)))
+  const logger = captureLogger()
+  const responder = await startStorageConfigResponder({ transport: m.transport, ...w, config: { expireMarginSeconds: 300 }, logger, now: () => now })
+  t.teardown(() => responder.stop())
+  for (let i = 0; i < 10_000; i++) m.deliver('thing/product/D1/requests', 'not json {')
+  for (let i = 0; i < 10_000; i++) m.deliver('thing/product/D1/requests', '[]')
+  t.equal(responder.counters.malformed.not_json, 10_000)
+  t.equal(responder.counters.malformed.no_method, 10_000)
+  const warns = () => logger.lines.filter((l) => l.level === 'warn')
+  t.same(warns().map((l) => [l.obj.reason, l.obj.suppressed]), [['not_json', 0], ['no_method', 0]], 'the first of each reason')
+  now += 9_999
+  m.deliver('thing/product/D1/requests', 'not json {')
+  t.equal(warns().length, 2, 'still within the interval')
+  now += 1
+  m.deliver('thing/product/D1/requests', 'not json {')
+  t.same(warns().map((l) => [l.obj.reason, l.obj.suppressed]).at(-1), ['not_json', 10_000], 'the next line says how many were not logged')
+  t.equal(responder.counters.malformed.not_json, 10_002)
+})

@@ -243,7 +243,7 @@ t.test('storage_config_get on the embedded broker', async (t) => {
     }
     t.equal(h.responder.counters.otherMethods - otherBefore, 1, 'the other method is counted, not warned about')
     const warns = h.logger.lines.filter((l) => l.level === 'warn').slice(warnsBefore)
-    t.equal(warns.length, bad.length, 'one warning per dropped message')
+    t.ok(warns.length >= 1 && warns.length <= new Set(bad.map(([reason]) => reason)).size, `${warns.length} warnings for ${bad.length} dropped messages: at most one per reason (sampled)`)
     t.ok(warns.every((w) => String(w.obj.excerpt).length <= 49), 'only a short excerpt is logged')
     t.notOk(JSON.stringify(warns).includes('A'.repeat(100)), 'never the payload')
   })
