@@ -41,7 +41,8 @@ export async function startServerChild (mode: 'baseline' | 'stsgate', options: S
   const execArgv = [...SERVER_NODE_FLAGS, ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`])]
   const proc: ChildProcess = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [mode], {
     execArgv,
-    env: { ...process.env, ...options.env },
+    // Only the configuration the bench gives: an STSGATE_* variable of the calling shell must not change what is measured.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('STSGATE_'))), ...options.env },
     stdio: ['ignore', log, 'inherit', 'ipc']
   })
   closeSync(log)

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -7,10 +7,14 @@ import { startFakeAliyunSts } from '../test/fakes/aliyun-sts.js'
 import { startFakeHuaweiIam } from '../test/fakes/huawei-iam.js'
 import { SERVER_NODE_FLAGS, startServerChild, type ServerChild } from './child.js'
 import { load, type HttpScenario, type LoadFigures } from './load.js'
+import { measure, type RunFigures } from './measure.js'
 import { closeDocks, connectDocks, runDocks, warmDocks, type DockFigures } from './mqtt-docks.js'
 import { adminClient, createProject, createTarget, UPSTREAM_ALIYUN, UPSTREAM_HUAWEI, type BenchProject } from './setup.js'
 import { signedPool, signHuawei, signRoa } from './signing.js'
 import { printTable } from './table.js'
+import { measureStarts } from './startup.js'
+import { runShippedDefaults, shippedDefaultsEnv } from './shipped-defaults.js'
+import { runOnPostgres } from './postgres-store.js'
 import { freePort } from '../test/helpers/net.js'
 
 /**
@@ -24,7 +28,11 @@ const CONNECTIONS = num('BENCH_CONNECTIONS', 20)
 const LOG_LEVEL = env.BENCH_LOG_LEVEL ?? 'warn'
 const DOCKS = num('BENCH_DOCKS', 50)
 const DOCK_WINDOW = num('BENCH_DOCK_WINDOW', 4)
-const LEAK_SECONDS = num('BENCH_LEAK_SECONDS', 60)
+const LEAK_SECONDS = num('BENCH_LEAK_SECONDS', 30)
+const SOAK_SECONDS = num('BENCH_SOAK_SECONDS', 60)
+const PG_SOAK_SECONDS = num('BENCH_PG_SOAK_SECONDS', 20)
+/** PostgreSQL server for the PostgreSQL phase (a database is created and dropped); unset: that phase is skipped. */
+const DATABASE_URL = env.BENCH_DATABASE_URL === undefined || env.BENCH_DATABASE_URL === '' ? undefined : env.BENCH_DATABASE_URL
 const LEAK_REQUESTS = env.BENCH_LEAK_REQUESTS === undefined ? undefined : Number(env.BENCH_LEAK_REQUESTS)
 const STORMS = (env.BENCH_STORMS ?? '40,200').split(',').map(Number)
 const CPU_PROF_DIR = env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? undefined : env.BENCH_CPU_PROF
@@ -39,6 +47,11 @@ const MB = (bytes: number): number => Math.round(bytes / 1024 / 1024 * 10) / 10
 
 const started = Date.now()
 const workDir = mkdtempSync(join(tmpdir(), 'stsgate-bench-run-'))
+
+// ---- 0: first start (initdb) and restart of the embedded store, on the shipped defaults ----
+log('first start and restart (embedded store)')
+const starts = await measureStarts(await shippedDefaultsEnv(ADMIN_TOKEN), workDir)
+log(`first start ${(starts.first.ms / 1000).toFixed(1)} s, restart ${(starts.restart.ms / 1000).toFixed(1)} s`)
 const sts = await startFakeAliyunSts(UPSTREAM_ALIYUN)
 const iam = await startFakeHuaweiIam(UPSTREAM_HUAWEI)
 // A real STS answers in tens of milliseconds: the storm's misses overlap for that long.
@@ -128,31 +141,8 @@ for (const scenario of scenarios) await once(scenario)
 log(`baseline child (same flags; answers a ${Buffer.byteLength(edasReply)}-byte JSON object, the size of an EDAS reply)`)
 const base = await startServerChild('baseline', { env: { STSGATE_LOG_LEVEL: LOG_LEVEL, BENCH_BASELINE_BODY: edasReply }, logFile: join(workDir, 'baseline.log') })
 
-/**
- * CPU seconds the server process has used (all its threads), from /proc: what a
- * request costs the server, whatever else the shared machine is doing.
- */
-function serverCpuSeconds (pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in clock ticks of 10 ms
-  } catch {
-    return undefined
-  }
-}
-
-const run = async (child: ServerChild, scenario: HttpScenario, options: { duration?: number, overallRate?: number, expectedRps: number }): Promise<LoadFigures & { serverCpuUsPerRequest?: number }> => {
-  const duration = options.duration ?? DURATION
-  const cpuBefore = serverCpuSeconds(child.pid)
-  const figures = await load(child.url, scenario, {
-    connections: CONNECTIONS, duration, expected: Math.ceil(options.expectedRps * duration * 1.5) + 100,
-    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate })
-  })
-  if (figures.non2xx > 0 || figures.errors > 0) log(`  ! ${scenario.name}: ${figures.non2xx} non-2xx, ${figures.errors} errors`)
-  const cpuAfter = serverCpuSeconds(child.pid)
-  if (cpuBefore === undefined || cpuAfter === undefined || figures.requests === 0) return figures
-  return { ...figures, serverCpuUsPerRequest: (cpuAfter - cpuBefore) * 1e6 / figures.requests }
-}
+const run = (child: ServerChild, scenario: HttpScenario, options: { duration?: number, overallRate?: number, expectedRps: number }): Promise<RunFigures> =>
+  measure(child, scenario, { connections: CONNECTIONS, duration: options.duration ?? DURATION, expectedRps: options.expectedRps, log, ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }) })
 
 // ---- 1 + 2: warm throughput, interleaved with the baseline ---------------------------
 log('JIT warm-up, 1 s each')
@@ -161,7 +151,7 @@ for (const scenario of scenarios) await run(gate, scenario, { duration: 1, expec
 
 interface ScenarioResult {
   name: string
-  max: LoadFigures & { serverCpuUsPerRequest?: number }
+  max: RunFigures
   baselineRps: number
   ratio: number
   /** Baseline server CPU per request ÷ this scenario's: the throughput ratio a CPU-bound server would see. */
@@ -170,7 +160,7 @@ interface ScenarioResult {
 }
 const baselineRuns: LoadFigures[] = []
 const results: ScenarioResult[] = []
-let before: LoadFigures & { serverCpuUsPerRequest?: number } = await run(base, baselineScenario, { expectedRps: guess })
+let before: RunFigures = await run(base, baselineScenario, { expectedRps: guess })
 baselineRuns.push(before)
 log(`baseline ${before.requestsPerSecond.toFixed(0)} req/s`)
 for (const scenario of scenarios) {
@@ -273,6 +263,15 @@ await gate.stop()
 await sts.close()
 await iam.close()
 
+// ---- 6: the shipped defaults (info logs, rate limits on) against like-for-like baselines; signed soak ----
+const shippedDefaults = await runShippedDefaults({ adminToken: ADMIN_TOKEN, workDir, duration: DURATION, connections: CONNECTIONS, soakSeconds: SOAK_SECONDS, log })
+
+// ---- 7: the same on PostgreSQL ------------------------------------------------------------
+const postgres = DATABASE_URL === undefined
+  ? null
+  : await runOnPostgres({ databaseUrl: DATABASE_URL, adminToken: ADMIN_TOKEN, workDir, connections: CONNECTIONS, soakSeconds: PG_SOAK_SECONDS, log })
+if (postgres === null) log('PostgreSQL phase skipped (set BENCH_DATABASE_URL)')
+
 // ---- report --------------------------------------------------------------------------
 const cpu = cpus()
 const resultsJson = {
@@ -288,7 +287,7 @@ const resultsJson = {
   settings: {
     durationSeconds: DURATION, connections: CONNECTIONS, logLevel: LOG_LEVEL, serverNodeFlags: SERVER_NODE_FLAGS,
     docks: DOCKS, dockWindow: DOCK_WINDOW, leakSeconds: LEAK_REQUESTS === undefined ? LEAK_SECONDS : null, leakRequests: LEAK_REQUESTS ?? null,
-    upstreamDelayMs: 50, cpuProfile: CPU_PROF_DIR ?? null
+    upstreamDelayMs: 50, cpuProfile: CPU_PROF_DIR ?? null, soakSeconds: SOAK_SECONDS, postgresSoakSeconds: DATABASE_URL === undefined ? null : PG_SOAK_SECONDS
   },
   baseline: { requestsPerSecondMean: baselineRps, runs: baselineRuns, half: baselineHalf, replyBytes: Buffer.byteLength(edasReply) },
   scenarios: results,
@@ -314,6 +313,9 @@ const resultsJson = {
     }
   },
   counters: finalCounters,
+  starts,
+  shippedDefaults,
+  postgres,
   totalSeconds: (Date.now() - started) / 1000
 }
 await writeFile(new URL('../../bench/results.json', import.meta.url), JSON.stringify(resultsJson, null, 2) + '\n')

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import { loadConfig } from '../src/config.js'
 import { startServer } from '../src/server.js'
+import { AuthorizeBody, AuthorizeReply } from '../schemas/workspace.js'
 import type { ChildMessage, MemorySample, ParentMessage } from './protocol.js'
 
 /**
@@ -14,8 +15,10 @@ import type { ChildMessage, MemorySample, ParentMessage } from './protocol.js'
  * process.memoryUsage() over IPC every 250 ms and answers counter and gc
  * requests; 'stop' closes it.
  *
- * baseline: a bare Fastify 5 route (GET /baseline) answering BENCH_BASELINE_BODY,
- * a JSON object the size of an EDAS reply, with the same logger level.
+ * baseline: bare Fastify 5 routes with the same logger level: GET /baseline
+ * answering BENCH_BASELINE_BODY (an EDAS reply), POST /baseline taking a JSON
+ * body and answering BENCH_BASELINE_POST_BODY (a Workspace reply), with
+ * Workspace's body and reply schemas.
  * stsgate:  startServer() on a fresh embedded store (PGlite) in a temporary
  * directory, embedded MQTT broker on STSGATE_MQTT_PORT; configuration comes
  * from the STSGATE_* environment the parent sets.
@@ -31,8 +34,12 @@ function memory (): MemorySample {
 
 async function startBaseline (): Promise<{ url: string, counters: () => unknown, close: () => Promise<void> }> {
   const body = JSON.parse(process.env.BENCH_BASELINE_BODY ?? '{}') as Record<string, unknown>
-  const app = Fastify({ logger: { level: process.env.STSGATE_LOG_LEVEL ?? 'warn' } })
+  const postBody = JSON.parse(process.env.BENCH_BASELINE_POST_BODY ?? '{}') as Record<string, unknown>
+  // The level stsgate runs at (its own default, info, when STSGATE_LOG_LEVEL is unset): Fastify's own request logging.
+  const app = Fastify({ logger: { level: process.env.STSGATE_LOG_LEVEL ?? 'info' } })
   app.get('/baseline', async () => body)
+  // Like Workspace authorize: a JSON body checked against the same schema, the reply serialized by the same schema.
+  app.post('/baseline', { schema: { body: AuthorizeBody, response: { 200: AuthorizeReply } } }, async () => postBody)
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return { url, counters: () => ({}), close: () => app.close() }
 }

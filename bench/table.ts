@@ -57,5 +57,51 @@ export function printTable (r: any): void {
     [`growth per 1M requests${leak.extrapolated === true ? ' (extrapolated)' : ''}`, f1(leak.rssGrowthPerMillionMb), f1(leak.heapGrowthPerMillionMb)]
   ]))
   out.push('target: RSS ≤ 150 MB under load, flat after')
+  out.push('')
+  printIssueTargets(r, out)
   process.stdout.write(out.join('\n') + '\n')
+}
+
+/** The shipped defaults, the signed soak, memory and start times: what the README's Performance table shows. */
+function printIssueTargets (r: any, out: string[]): void {
+  const d = r.shippedDefaults
+  if (d !== undefined && d !== null) {
+    out.push('Shipped defaults (log level info, rate limits on), each against a bare Fastify route at the same level, same method, body and reply size:')
+    out.push(table(['scenario', 'req/s', 'baseline', 'baseline req/s', '× baseline', 'server µs CPU/req', '× baseline (CPU)', 'p99 ms', 'non-2xx'],
+      d.scenarios.map((s: any) => [s.name, f0(s.max.requestsPerSecond), s.baselineName.startsWith('baseline GET') ? 'GET' : 'POST', f0(s.baselineRps), f2(s.ratio),
+        f1(s.max.serverCpuUsPerRequest ?? NaN), f2(s.cpuRatio ?? NaN), f1(s.max.p99Ms), String(s.max.non2xx)])))
+    out.push(`baseline server µs CPU/req: GET ${f1(mean(d.baselines.get.map((x: any) => x.serverCpuUsPerRequest)))}, POST ${f1(mean(d.baselines.post.map((x: any) => x.serverCpuUsPerRequest)))}`)
+    out.push('targets: Workspace token ≥ 0.85× POST; EDAS ROA ≥ 0.7× GET; Workspace SDK-HMAC ≥ 0.6× POST')
+    out.push('')
+    const s = d.soak
+    out.push(table(['signed soak (SDK-HMAC, shipped defaults)', 'value'], [
+      ['requests (rate)', `${s.requests} (${f0(s.requestsPerSecond)}/s, ${s.non2xx} non-2xx)`],
+      ['replay window entries before → after', `${s.replayEntriesBefore ?? '–'} → ${s.replayEntriesAfter ?? '–'}`],
+      ['replay window bytes per entry', s.replayBytesPerEntry === null ? '–' : f1(s.replayBytesPerEntry)],
+      ['heap used MB before → after (gc)', `${f1(s.heapBeforeMb)} → ${f1(s.heapAfterMb)}`],
+      ['RSS MB before → after (gc)', `${f1(s.rssBeforeMb)} → ${f1(s.rssAfterMb)}`]
+    ]))
+    out.push('target: replay memory ≤ 16 B per remembered nonce')
+    out.push('')
+  }
+  const st = r.starts
+  const pg = r.postgres
+  const rows: string[][] = []
+  if (d !== undefined && d !== null) {
+    rows.push(['embedded PGlite: RSS at rest after provisioning (gc)', `${f1(d.rssAtRestAfterProvisioningMb)} MB`, '≤ 160 MB'])
+    rows.push(['embedded PGlite: peak RSS, whole phase incl. soak (VmHWM)', `${f1(d.peakRssMb)} MB`, '≤ 200 MB'])
+  }
+  if (pg !== undefined && pg !== null) {
+    rows.push(['PostgreSQL: RSS at rest after provisioning (gc)', `${f1(pg.rssAtRestAfterProvisioningMb)} MB`, '≤ 130 MB'])
+    rows.push([`PostgreSQL: peak RSS incl. ${f0(pg.soakSeconds)} s signed soak (VmHWM)`, `${f1(pg.peakRssMb)} MB`, '–'])
+    rows.push(['PostgreSQL: start (fork → listening)', `${f2(pg.startMs / 1000)} s`, '–'])
+  }
+  if (st !== undefined && st !== null) {
+    rows.push(['first start, empty data dir (fork → listening)', `${f2(st.first.ms / 1000)} s`, '≤ 4 s'])
+    rows.push(['  initdb child peak RSS', `${f1(st.first.childPeakRssMb)} MB`, '–'])
+    rows.push(['  RSS at rest after first start (gc)', `${f1(st.first.rssAtRestMb)} MB`, '–'])
+    rows.push(['restart (fork → listening)', `${f2(st.restart.ms / 1000)} s`, '≤ 1.5 s'])
+    rows.push(['  RSS at rest after restart (gc)', `${f1(st.restart.rssAtRestMb)} MB`, '–'])
+  }
+  if (rows.length > 0) out.push(table(['memory and start', 'measured', 'target'], rows))
 }
