@@ -4,6 +4,9 @@
  * admin commands never load the server, the store or Fastify.
  */
 async function main (argv: string[]): Promise<number> {
+  const { answerTopLevel } = await import('./cli/top-level.js')
+  const answered = await answerTopLevel(argv, process)
+  if (answered !== undefined) return answered
   const [command = 'help', ...rest] = argv
   if (command === 'serve') {
     const { runServe } = await import('./cli/serve-command.js')

@@ -22,7 +22,7 @@ t.test('stsgate status reports version, store, cache, upstream and MQTT, as line
   const dir = await mkdtemp(join(tmpdir(), 'stsgate-status-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const mqttPort = await freePort()
-  const server = await startServer(loadConfig({ STSGATE_DATA_DIR: dir, STSGATE_PORT: '0', STSGATE_MQTT_PORT: String(mqttPort), STSGATE_LOG_LEVEL: 'silent' }))
+  const server = await startServer(loadConfig({ STSGATE_DATA_DIR: dir, STSGATE_PORT: '0', STSGATE_MQTT_PORT: String(mqttPort), STSGATE_LOG_LEVEL: 'silent', STSGATE_MAX_EVENT_LOOP_DELAY_MS: '0' }))
   t.teardown(() => server.close())
   const cli = cliFor({ STSGATE_URL: server.url, STSGATE_DATA_DIR: dir })
 
@@ -65,7 +65,7 @@ t.test('stsgate status reports version, store, cache, upstream and MQTT, as line
 t.test('stsgate status: a wrong admin token and an unreachable server each get one clear line', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stsgate-status-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const server = await startServer(loadConfig({ STSGATE_DATA_DIR: dir, STSGATE_PORT: '0', STSGATE_MQTT_PORT: '0', STSGATE_LOG_LEVEL: 'silent' }))
+  const server = await startServer(loadConfig({ STSGATE_DATA_DIR: dir, STSGATE_PORT: '0', STSGATE_MQTT_PORT: '0', STSGATE_LOG_LEVEL: 'silent', STSGATE_MAX_EVENT_LOOP_DELAY_MS: '0' }))
   t.teardown(() => server.close())
 
   const wrong = await cliFor({ STSGATE_URL: server.url, STSGATE_ADMIN_TOKEN: 'not-the-token-0123456789abcdef0123' })('status')

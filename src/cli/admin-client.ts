@@ -13,6 +13,14 @@ export class CliError extends Error {
   }
 }
 
+/** The API refused the request with its own `{error, message}`. */
+export class ApiError extends CliError {
+  constructor (readonly code: string, readonly apiMessage: string, readonly status: number) {
+    super(`${code}: ${apiMessage} (HTTP ${status})`)
+    this.name = 'ApiError'
+  }
+}
+
 export interface AdminClient {
   /** Parsed JSON of a 2xx answer; undefined for 204. */
   call (method: string, path: string, body?: unknown): Promise<any>
@@ -39,7 +47,7 @@ export function createAdminClient (baseUrl: string, token: string): AdminClient 
       }
       if (!res.ok) {
         const { error, message } = (parsed ?? {}) as { error?: string, message?: string }
-        throw new CliError(error === undefined ? `HTTP ${res.status} from ${baseUrl}` : `${error}: ${message ?? ''} (HTTP ${res.status})`)
+        throw error === undefined ? new CliError(`HTTP ${res.status} from ${baseUrl}`) : new ApiError(error, message ?? '', res.status)
       }
       return res.status === 204 ? undefined : parsed
     }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadCliConfig } from '../config.js'
-import { CliError, createAdminClient, tokenFromDataDir } from './admin-client.js'
-import { COMMANDS, type Command, type Result } from './commands.js'
+import { ApiError, CliError, createAdminClient, tokenFromDataDir } from './admin-client.js'
+import { checkValues, explainValidation, type Command, type Result } from './command-spec.js'
+import { COMMANDS } from './commands.js'
 import { printObject, printTable, type Output } from './output.js'
 import { helpText } from './help.js'
 import { statusCommand } from './status-command.js'
@@ -32,7 +33,7 @@ export async function runAdminCommand (command: string, args: string[], io: CliI
       io.stdout.write(helpText())
       return 0
     }
-    if (command === 'audit') return await runAudit(args, io)
+    if (command === 'audit' && args[0] !== 'list') return await runAudit(args, io)
     if (command === 'status') return await runCommand('status', undefined, statusCommand, args, io)
     const group = COMMANDS[command]
     if (group === undefined) throw new CliError(`unknown command ${command} (see stsgate help)`, 2)
@@ -55,21 +56,27 @@ export async function runAdminCommand (command: string, args: string[], io: CliI
 }
 
 async function runCommand (command: string, action: string | undefined, spec: Command, argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, { ...GLOBAL_OPTIONS, ...spec.options })
-  const usage = `stsgate ${command}${action === undefined ? '' : ` ${action}`}${spec.args.map((a) => ` <${a}>`).join('')}`
+  const { values, positionals } = parse(argv, { ...GLOBAL_OPTIONS, ...parserOptions(spec) })
+  const usage = `stsgate ${command}${action === undefined ? '' : ` ${action}`}${spec.args.map((a) => ` <${a.name}>`).join('')}`
   if (values.help === true) {
     io.stdout.write(`usage: ${usage}\n  ${spec.summary}\n`)
     return 0
   }
   if (positionals.length !== spec.args.length) throw new CliError(`usage: ${usage} (${spec.summary})`, 2)
+  const arg = Object.fromEntries(spec.args.map((a, i) => [a.name, positionals[i] as string]))
+  checkValues(spec, arg, values)
   const config = loadCliConfig(io.env)
   const url = (values.url as string | undefined)?.replace(/\/+$/, '') ?? config.url
   const token = (values.token as string | undefined) ?? config.adminToken ?? await tokenFromDataDir(config.dataDir)
-  const result = await spec.run({
-    client: createAdminClient(url, token),
-    arg: Object.fromEntries(spec.args.map((name, i) => [name, positionals[i]!])),
-    flags: values
-  })
+  let result: Result
+  try {
+    result = await spec.run({ client: createAdminClient(url, token), arg, flags: values })
+  } catch (err) {
+    // The API names its own fields; say which flag or argument carried the value, and what it expects.
+    const explained = err instanceof ApiError && err.code === 'validation' ? explainValidation(spec, err.apiMessage) : undefined
+    if (explained !== undefined) throw new CliError(explained, 2)
+    throw err
+  }
   print(io.stdout, result, values.json === true)
   return 0
 }
@@ -83,6 +90,10 @@ async function runAudit (argv: string[], io: CliIo): Promise<number> {
 }
 
 type Flags = Record<string, string | boolean | string[] | undefined>
+
+/** The command's options as node:util parseArgs takes them. */
+const parserOptions = (spec: Command): Record<string, { type: 'string' | 'boolean', multiple?: boolean }> =>
+  Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, o.multiple === true ? { type: o.type, multiple: true } : { type: o.type }]))
 
 function parse (argv: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']): { values: Flags, positionals: string[] } {
   try {
@@ -100,8 +111,7 @@ function print (out: Output, result: Result, json: boolean): void {
     return
   }
   if ('table' in result) printTable(out, result.table.rows, result.table.columns)
-  else if ('object' in result) {
-    printObject(out, result.object)
-    if (result.note !== undefined) out.write(`\n${result.note}\n`)
-  } else out.write(`${result.message}\n`)
+  else if ('object' in result) printObject(out, result.object)
+  else out.write(`${result.message}\n`)
+  if ('note' in result && result.note !== undefined) out.write(`\n${result.note}\n`)
 }

@@ -1,4 +1,4 @@
-import type { Command } from './commands.js'
+import { command, type Command } from './command-spec.js'
 
 interface UpstreamView { last_success_at: string | null, last_failure_at: string | null, last_failure_code: string | null, consecutive_failures: number }
 interface StatusView {
@@ -17,7 +17,7 @@ function upstreamLine (u: UpstreamView): string {
 }
 
 /** `stsgate status`: GET /admin/v1/status of whichever instance answers. */
-export const statusCommand: Command = {
+export const statusCommand: Command = command({
   args: [],
   summary: 'version, uptime, store, cache, upstream state and MQTT of the instance that answers',
   async run ({ client }) {
@@ -35,4 +35,4 @@ export const statusCommand: Command = {
     for (const [name, u] of providers) object[`upstream ${name}`] = upstreamLine(u)
     return { data, object }
   }
-}
+})
