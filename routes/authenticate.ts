@@ -77,7 +77,7 @@ export const authentication = fp(async (app: FastifyInstance, { callers, replay,
  * that asks; reaching one without a caller is our bug, not the caller's.
  */
 export function callerOf (req: FastifyRequest): Caller {
-  if (req.caller === null) throw new DomainError('internal', 'internal', 'the request reached the handler unauthenticated')
+  if (req.caller === null) throw new DomainError('internal', 'the request reached the handler unauthenticated')
   return req.caller
 }
 
@@ -89,6 +89,6 @@ export function callerOf (req: FastifyRequest): Caller {
 export async function requireOwnProject (req: FastifyRequest): Promise<void> {
   const { project_id: projectId } = req.params as { project_id: string }
   if (req.caller === null || req.caller.projectId !== projectId) {
-    throw forbidden('project_mismatch', 'the credentials do not belong to the project in the path')
+    throw forbidden('project_mismatch')
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { PackageStorageCredentialReply, PackageStorageErrors } from '../schemas/edas.js'
+import { PackageStorageCredentialReply } from '../schemas/edas.js'
 import type { ResolvedBinding } from '../src/credentials/bindings.js'
 import { scopeFor, type StorageAction } from '../src/domain/scope.js'
 import type { VendedCredential } from '../src/credentials/service.js'
@@ -8,7 +8,7 @@ import { notFound } from '../src/errors.js'
 import { callerOf } from './authenticate.js'
 import { contractPlugin } from './contract-plugin.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
-import { renderPopError } from './dialects/pop.js'
+import { popErrorResponses, renderPopError } from './dialects/pop.js'
 
 /**
  * Alibaba EDAS GetPackageStorageCredential (../shared/specs/edas.md):
@@ -18,6 +18,9 @@ import { renderPopError } from './dialects/pop.js'
  * it answers in the POP dialect too.
  */
 export const PACKAGE_STORAGE_PATH = '/v5/package_storage_credential'
+
+/** Every status the route answers with; the descriptions come from the POP table (routes/dialects/pop.ts). */
+const EDAS_ERROR_STATUSES = [400, 403, 404, 405, 429, 500, 503] as const
 
 /** Package upload and download (vendor page: "temporary storage" for release packages), multipart included. */
 const PACKAGE_ACTIONS: readonly StorageAction[] = ['put', 'get', 'multipart']
@@ -83,7 +86,7 @@ const edas: FastifyPluginAsyncTypebox = async (app) => {
         'The access key selects the project; the credential allows oss:PutObject, oss:GetObject, ' +
         'oss:AbortMultipartUpload and oss:ListParts on `acs:oss:*:*:<Bucket>/<KeyPrefix>*` only. ' +
         'Every answer carries `x-acs-request-id`; errors are POP JSON `{RequestId, HostId, Code, Message}`.',
-      response: { 200: PackageStorageCredentialReply, ...PackageStorageErrors }
+      response: { 200: PackageStorageCredentialReply, ...popErrorResponses(EDAS_ERROR_STATUSES) }
     },
     preValidation: [app.authenticate.aliyun, app.limitCaller]
   }, async (req) => await vendPackageCredential(app, req))
@@ -93,7 +96,7 @@ const edas: FastifyPluginAsyncTypebox = async (app) => {
 export async function vendPackageCredential (app: FastifyInstance, req: FastifyRequest): Promise<PackageStorageCredentialReply> {
   const caller = callerOf(req)
   const binding = await app.bindings.resolve(caller.projectId, 'edas')
-  if (binding === undefined) throw notFound('package_storage_not_configured', 'no package storage is configured for this project')
+  if (binding === undefined) throw notFound('package_storage_not_configured')
   const scope = scopeFor(binding, { projectId: caller.projectId, actions: PACKAGE_ACTIONS })
   const credential = await app.vending.vend(scope, { principal: caller.principal, contract: 'edas' })
   req.log.info({ projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt }, 'package credential vended')

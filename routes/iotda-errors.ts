@@ -1,3 +1,4 @@
+import { notMet, type CodeTable } from './dialects/code-table.js'
 import { APIGW, huaweiErrorRenderer, type HuaweiCodeTable, type HuaweiErrorEntry } from './dialects/huawei.js'
 
 /**
@@ -51,6 +52,8 @@ export const IOTDA_ERRORS: HuaweiCodeTable = {
     invalid_secret: IOTDA.invalidInput,
     // src/store/devices.ts: unknown device, or a device of another project (same answer)
     device_not_found: IOTDA.deviceNotFound,
+    // the project deleted between authentication and the instance check
+    project_not_found: IOTDA.deviceNotFound,
     // routes/dialects/fastify-failures.ts
     validation: IOTDA.invalidInput,
     request_too_large: IOTDA.invalidInput,
@@ -61,13 +64,21 @@ export const IOTDA_ERRORS: HuaweiCodeTable = {
     bad_request: IOTDA.badRequest,
     method_not_allowed: IOTDA.methodNotAllowed,
     route_not_found: APIGW.noSuchApi,
+    internal: IOTDA.internal,
     store_unavailable: IOTDA.unavailable,
     // src/limits and the shared replay window
     rate_limited: APIGW.throttled,
     overloaded: IOTDA.unavailable,
     replay_store_unavailable: IOTDA.unavailable,
-    replay_window_full: IOTDA.unavailable
-  },
+    replay_window_full: IOTDA.unavailable,
+    // Nothing is vended here; the rest belongs to the Alibaba verifier, the admin API and the other contracts.
+    ...notMet('nonce_used', 'access_key_inactive', 'unauthenticated', 'package_storage_not_configured', 'workspace_not_bound',
+      'invalid_object_name', 'no_actions', 'invalid_bucket', 'policy_too_large', 'duration_too_short',
+      'credential_lifetime_too_short', 'mint_budget_exhausted', 'upstream_missing', 'upstream_endpoint_refused',
+      'invalid_duration', 'upstream_throttled', 'upstream_denied', 'upstream_rejected', 'upstream_unavailable',
+      'target_not_found', 'gateway_not_found', 'token_not_found', 'binding_not_found', 'already_exists', 'target_bound', 'prefix_taken',
+      'identity_taken', 'identity_repeated', 'provider_not_bindable')
+  } satisfies CodeTable<HuaweiErrorEntry>,
   kinds: {
     invalid: IOTDA.invalidInput,
     unauthenticated: IOTDA.authenticationFailed,

@@ -1,3 +1,4 @@
+import { notMet, type CodeTable } from './dialects/code-table.js'
 import { APIGW, HUAWEI_GATEWAY_CODES, huaweiErrorRenderer, type HuaweiCodeTable, type HuaweiErrorEntry } from './dialects/huawei.js'
 
 /**
@@ -30,7 +31,9 @@ export const WKS = {
 
 export const WORKSPACE_ERRORS: HuaweiCodeTable = {
   codes: {
+    // routes/authenticate.ts (the shared Huawei preHandler)
     ...HUAWEI_GATEWAY_CODES,
+    // routes/workspace.ts
     validation: WKS.invalidRequest,
     bad_request: WKS.invalidRequest,
     malformed_json: WKS.malformedBody,
@@ -42,15 +45,31 @@ export const WORKSPACE_ERRORS: HuaweiCodeTable = {
     project_not_found: WKS.projectNotFound,
     method_not_allowed: WKS.methodNotAllowed,
     unsupported_media_type: WKS.unsupportedMediaType,
+    internal: WKS.internal,
+    // the credential service and the upstream STS
     mint_budget_exhausted: APIGW.throttled,
     upstream_throttled: WKS.upstreamThrottled,
+    upstream_unavailable: WKS.upstreamUnavailable,
+    invalid_bucket: WKS.misconfigured,
+    policy_too_large: WKS.misconfigured,
+    duration_too_short: WKS.misconfigured,
+    credential_lifetime_too_short: WKS.misconfigured,
+    upstream_missing: WKS.misconfigured,
+    upstream_endpoint_refused: WKS.misconfigured,
+    invalid_duration: WKS.misconfigured,
+    upstream_denied: WKS.misconfigured,
+    upstream_rejected: WKS.misconfigured,
     store_unavailable: WKS.storeUnavailable,
     // src/limits and the shared replay window
     rate_limited: APIGW.throttled,
     overloaded: WKS.storeUnavailable,
     replay_store_unavailable: WKS.storeUnavailable,
-    replay_window_full: WKS.storeUnavailable
-  },
+    replay_window_full: WKS.storeUnavailable,
+    // The Alibaba verifier, the admin API, IoTDA, EDAS; the route asks for fixed actions.
+    ...notMet('nonce_used', 'access_key_inactive', 'unauthenticated', 'instance_mismatch', 'package_storage_not_configured',
+      'invalid_secret', 'no_actions', 'target_not_found', 'gateway_not_found', 'device_not_found', 'token_not_found', 'binding_not_found',
+      'already_exists', 'target_bound', 'prefix_taken', 'identity_taken', 'identity_repeated', 'provider_not_bindable')
+  } satisfies CodeTable<HuaweiErrorEntry>,
   kinds: {
     invalid: WKS.invalidRequest,
     unauthenticated: APIGW.authentication,

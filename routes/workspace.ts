@@ -74,7 +74,7 @@ const workspace: FastifyPluginAsyncTypebox = async (app) => {
     checkAppFileName(name)
     const projectId = req.params.project_id
     const binding = await app.bindings.resolve(projectId, 'workspace')
-    if (binding === undefined) throw notFound('workspace_not_bound', 'no app warehouse storage is bound to this project')
+    if (binding === undefined) throw notFound('workspace_not_bound')
     const directory = `${binding.prefix}${name}`
     const scope = scopeFor(binding, { projectId, actions: INSTALLER_ACTIONS, object: name })
     const credential = await app.vending.vend(scope, { principal: callerOf(req).principal, contract: 'workspace' })

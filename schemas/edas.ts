@@ -47,20 +47,3 @@ export const PopError = Type.Object({
 }, { title: 'PopError' })
 
 export type PopError = Static<typeof PopError>
-
-/** One documented response per status, naming the codes it carries (openapi.yaml). */
-const popError = (description: string) => ({ ...PopError, description })
-
-export const PackageStorageErrors = {
-  400: popError('IncompleteSignature (Authorization or a signing header missing or malformed), SignatureDoesNotMatch, ' +
-    'InvalidTimeStamp.Expired (Date / x-acs-date outside ±15 minutes), SignatureNonceUsed (x-acs-signature-nonce replayed), ' +
-    'InvalidParameter (malformed request, e.g. an oversized body)'),
-  403: popError('InvalidAccessKeyId.Inactive: the access key or its project is disabled'),
-  404: popError('InvalidAccessKeyId.NotFound: unknown AccessKeyId; PackageStorage.NotConfigured: the project has no EDAS storage binding; ' +
-    'InvalidApi.NotFound: no such API under /pop'),
-  405: popError('UnsupportedHTTPMethod: only GET is supported'),
-  429: popError('Throttling.User: too many requests from this address, access key or project (see Retry-After), this project is minting credentials too fast, or the upstream STS is throttling; retry later'),
-  500: popError('InternalError: unexpected failure (details only in the server log, under the RequestId); ' +
-    'PackageStorage.Misconfigured: the project\'s storage target cannot issue this credential (operator configuration)'),
-  503: popError('ServiceUnavailable: the upstream STS is failing and no valid cached credential is left, or the instance is overloaded (see Retry-After)')
-} as const

@@ -26,7 +26,7 @@ export function acceptJsonWithRawBody (app: FastifyInstance): void {
     try {
       done(null, JSON.parse(raw.toString('utf8')))
     } catch {
-      done(new DomainError('invalid', 'malformed_json', 'the request body is not valid JSON'), undefined)
+      done(new DomainError('malformed_json'), undefined)
     }
   })
 }

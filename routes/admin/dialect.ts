@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../../src/errors.js'
+import type { ErrorCode, ErrorKind } from '../../src/errors.js'
 import type { ErrorRenderer } from '../dialects/install.js'
 
 const STATUS: Record<ErrorKind, number> = {
@@ -13,9 +13,13 @@ const STATUS: Record<ErrorKind, number> = {
   internal: 500
 }
 
-const SPECIAL: Record<string, number> = { method_not_allowed: 405, unsupported_media_type: 415, body_too_large: 413 }
+const SPECIAL: Partial<Record<ErrorCode, number>> = { method_not_allowed: 405, unsupported_media_type: 415, body_too_large: 413 }
 
-/** The admin API's own dialect: `{error, message}`, status by kind. */
+/**
+ * The admin API's own dialect: `{error, message}` with the domain code itself
+ * as `error`, status by kind — so unlike the vendor contracts it needs no
+ * per-code table, and a new code is rendered correctly as soon as it exists.
+ */
 export const renderAdminError: ErrorRenderer = (err) => ({
   status: SPECIAL[err.code] ?? STATUS[err.kind],
   body: { error: err.code, message: err.message }

@@ -6,5 +6,5 @@ import { unauthenticated } from '../../src/errors.js'
 export const requireAdminToken = (adminToken: string) => async (req: FastifyRequest): Promise<void> => {
   const header = req.headers.authorization ?? ''
   const presented = header.startsWith('Bearer ') ? header.slice(7) : ''
-  if (!safeEqual(presented, adminToken)) throw unauthenticated('unauthenticated', 'missing or wrong admin token (Authorization: Bearer …)')
+  if (!safeEqual(presented, adminToken)) throw unauthenticated('unauthenticated')
 }

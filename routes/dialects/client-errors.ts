@@ -27,8 +27,8 @@ export function answerClientError (err: Error & { code?: string, rawPacket?: unk
   }
   const url = requestPath(err.rawPacket)
   const domain = err.code === 'HPE_HEADER_OVERFLOW'
-    ? new DomainError('invalid', 'request_too_large', 'the request headers are too large')
-    : new DomainError('invalid', 'bad_request', 'the request is malformed')
+    ? new DomainError('request_too_large', 'the request headers are too large')
+    : new DomainError('bad_request')
   const id = randomUUID()
   // The renderers read only the request id and host; there is no parsed request to give them.
   const req = { id, hostname: 'stsgate', url, headers: {} } as unknown as FastifyRequest

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
-import { described } from '../../schemas/common.js'
 import { HuaweiError } from '../../schemas/huawei-error.js'
-import type { DomainError, ErrorKind } from '../../src/errors.js'
+import type { DomainError, ErrorCode } from '../../src/errors.js'
+import { answerFor, errorResponses, type DialectTable } from './code-table.js'
 import type { ErrorRenderer } from './install.js'
 
 /**
@@ -18,12 +18,8 @@ export interface HuaweiErrorEntry {
   title: string
 }
 
-export interface HuaweiCodeTable {
-  /** By domain detail code (`DomainError.code`); looked up first. */
-  codes: Readonly<Record<string, HuaweiErrorEntry>>
-  /** Fallback by domain error kind, so no error escapes the table. */
-  kinds: Readonly<Record<ErrorKind, HuaweiErrorEntry>>
-}
+/** Every domain code → its answer (src/errors.ts), and a fallback per kind. */
+export type HuaweiCodeTable = DialectTable<HuaweiErrorEntry>
 
 /** Huawei API Gateway's own codes (APIG "Error Codes"; the gateway answers these before any service runs). */
 export const APIGW = {
@@ -37,7 +33,7 @@ export const APIGW = {
  * What the shared Huawei authentication hook (`app.authenticate.huawei`) throws, as the
  * gateway reports it. Spread into a contract's `codes`.
  */
-export const HUAWEI_GATEWAY_CODES: Readonly<Record<string, HuaweiErrorEntry>> = {
+export const HUAWEI_GATEWAY_CODES = {
   credentials_missing: APIGW.authentication,
   token_invalid: APIGW.authentication,
   token_expired: APIGW.authentication,
@@ -50,15 +46,12 @@ export const HUAWEI_GATEWAY_CODES: Readonly<Record<string, HuaweiErrorEntry>> = 
   token_disabled: APIGW.notAuthorized,
   access_key_disabled: APIGW.notAuthorized,
   route_not_found: APIGW.noSuchApi
-}
-
-export const huaweiEntry = (table: HuaweiCodeTable, err: DomainError): HuaweiErrorEntry =>
-  table.codes[err.code] ?? table.kinds[err.kind]
+} as const satisfies Partial<Record<ErrorCode, HuaweiErrorEntry>>
 
 /** An `ErrorRenderer` for `useErrorDialect`. */
 export function huaweiErrorRenderer (table: HuaweiCodeTable): ErrorRenderer {
   return (err) => {
-    const entry = huaweiEntry(table, err)
+    const entry = answerFor(table, err)
     return { status: entry.status, body: { error_code: entry.code, error_msg: `${entry.title}: ${err.message}` } }
   }
 }
@@ -68,20 +61,5 @@ export function huaweiErrorRenderer (table: HuaweiCodeTable): ErrorRenderer {
  * table can answer with at that status and the domain codes behind them — the
  * OpenAPI document stays in step with the table.
  */
-export function huaweiErrorResponses (table: HuaweiCodeTable, statuses: readonly number[]): Record<number, TSchema> {
-  const byCode = new Map<string, { entry: HuaweiErrorEntry, causes: Set<string> }>()
-  const add = (entry: HuaweiErrorEntry, cause: string): void => {
-    const seen = byCode.get(entry.code) ?? { entry, causes: new Set<string>() }
-    seen.causes.add(cause)
-    byCode.set(entry.code, seen)
-  }
-  for (const [cause, entry] of Object.entries(table.codes)) add(entry, cause)
-  for (const [kind, entry] of Object.entries(table.kinds)) add(entry, `any other ${kind}`)
-  return Object.fromEntries(statuses.map((status) => {
-    const lines = [...byCode.values()]
-      .filter(({ entry }) => entry.status === status)
-      .sort((a, b) => a.entry.code.localeCompare(b.entry.code))
-      .map(({ entry, causes }) => `${entry.code} ${entry.title} (${[...causes].join(', ')})`)
-    return [status, described(HuaweiError, lines.length > 0 ? lines.join('; ') : 'error')]
-  }))
-}
+export const huaweiErrorResponses = (table: HuaweiCodeTable, statuses: readonly number[]): Record<number, TSchema> =>
+  errorResponses(HuaweiError, table, statuses, { describe: (entry) => `${entry.code} ${entry.title}`, order: 'by code' })

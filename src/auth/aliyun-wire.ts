@@ -1,4 +1,4 @@
-import { invalid } from '../errors.js'
+import { unauthenticated } from '../errors.js'
 import type { DomainError } from '../errors.js'
 import { headerValue, type SignedRequest } from './signed-request.js'
 
@@ -21,7 +21,7 @@ export interface SignatureClaim {
   bodyMatchesDigest: boolean
 }
 
-export const incompleteSignature = (message: string): DomainError => invalid('incomplete_signature', message)
+export const incompleteSignature = (message: string): DomainError => unauthenticated('incomplete_signature', message)
 
 /** A header's value; repeats are joined with `, `, as node joins them. */
 export const acsHeader = (req: SignedRequest, name: string): string | undefined => headerValue(req.headers, name, ', ')

@@ -17,8 +17,8 @@ import { DEFAULT_SKEW_MS, type SignedRequest } from './signed-request.js'
  * nonce; the Huawei verifier (src/auth/huawei.ts) keeps the same order.
  *
  * Errors (DomainError code → POP code, mapped by the EDAS route):
- * - `incomplete_signature` (invalid)         → IncompleteSignature
- * - `timestamp_expired` (invalid)            → InvalidTimeStamp.Expired
+ * - `incomplete_signature` (unauthenticated) → IncompleteSignature
+ * - `timestamp_expired` (unauthenticated)    → InvalidTimeStamp.Expired
  * - `access_key_not_found` (not_found)       → InvalidAccessKeyId.NotFound
  * - `signature_mismatch` (unauthenticated)   → SignatureDoesNotMatch
  * - `access_key_inactive` (forbidden)        → InvalidAccessKeyId.Inactive
@@ -83,7 +83,7 @@ export function parseSignedRequest (req: SignedRequest): SignatureClaim {
 /** Date / x-acs-date within ±skew of server time (EDAS: ±15 minutes). */
 function requireFreshTimestamp (claim: SignatureClaim, nowMs: number, skewMs: number): void {
   if (Math.abs(nowMs - claim.requestTimeMs) > skewMs) {
-    throw invalid('timestamp_expired', 'the request time is outside the accepted 15-minute window')
+    throw unauthenticated('timestamp_expired')
   }
 }
 
@@ -91,7 +91,7 @@ function requireMatchingSignature (claim: SignatureClaim, secret: string): void 
   const expected = claim.scheme === 'roa' ? signRoa(secret, claim.stringToSign) : signAcs3(secret, claim.stringToSign)
   // The body digest header is signed, so a mismatching body is a tampered request too.
   if (!safeEqual(expected, claim.signature) || !claim.bodyMatchesDigest) {
-    throw unauthenticated('signature_mismatch', 'the request signature does not match')
+    throw unauthenticated('signature_mismatch')
   }
 }
 
@@ -102,11 +102,11 @@ function requireMatchingSignature (claim: SignatureClaim, secret: string): void 
  * nothing, and the window still accepts each signed request at most once.
  */
 function requireEnabled (key: AliyunKey): void {
-  if (key.disabled === true) throw forbidden('access_key_inactive', 'the access key or its project is disabled')
+  if (key.disabled === true) throw forbidden('access_key_inactive')
 }
 
 /** Namespaced per scheme and access key; kept until request time + skew, after which the timestamp check refuses it anyway. */
 async function recordNonce (claim: SignatureClaim, replay: ReplayGuard, skewMs: number): Promise<void> {
   const fresh = await replay.remember(`aliyun:${claim.scheme}:${claim.accessKeyId}:${claim.nonce}`, claim.requestTimeMs + skewMs)
-  if (!fresh) throw invalid('nonce_used', 'the signature nonce was already used')
+  if (!fresh) throw invalid('nonce_used')
 }

@@ -45,9 +45,9 @@ export class CallerDirectory {
       const found = await this.store.tokens.findForAuth(token)
       return found === undefined ? undefined : { tokenId: found.tokenId, projectId: found.projectId, expiresAt: found.expiresAt, disabled: found.disabled }
     })
-    if (record === undefined) throw unauthenticated('token_invalid', 'the X-Auth-Token is not valid')
-    if (record.expiresAt.getTime() <= this.#now()) throw unauthenticated('token_expired', 'the X-Auth-Token has expired')
-    if (record.disabled) throw forbidden('token_disabled', 'the X-Auth-Token was revoked or its project is disabled')
+    if (record === undefined) throw unauthenticated('token_invalid')
+    if (record.expiresAt.getTime() <= this.#now()) throw unauthenticated('token_expired')
+    if (record.disabled) throw forbidden('token_disabled')
     return { projectId: record.projectId, principal: `token:${record.tokenId}`, expiresAt: record.expiresAt }
   }
 

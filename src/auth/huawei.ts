@@ -1,4 +1,4 @@
-import { forbidden, unauthenticated } from '../errors.js'
+import { DomainError, forbidden, unauthenticated } from '../errors.js'
 import { safeEqual } from '../keys.js'
 import {
   type HuaweiScheme, MalformedUrlError, SDK_SCHEME, UNSIGNED_PAYLOAD, V11_SCHEME,
@@ -13,9 +13,10 @@ import { DEFAULT_SKEW_MS, headerValue, type HeaderBag, type SignedRequest } from
  * `@huaweicloud/huaweicloud-sdk-core`. Framework-free: the route's authentication hook
  * hands over the raw target, headers and body bytes.
  *
- * Error codes (all `unauthenticated` unless noted): `incomplete_signature`,
- * `unsigned_payload`, `timestamp_expired`, `access_key_not_found`,
- * `signature_mismatch`, `replayed`, and `access_key_disabled` (`forbidden`).
+ * Error codes (kinds in src/errors.ts; the Huawei contracts answer each with
+ * their authentication error): `incomplete_signature`, `unsigned_payload`,
+ * `timestamp_expired`, `access_key_not_found`, `signature_mismatch`,
+ * `replayed`, and `access_key_disabled` (their "not authorized").
  *
  * The key store answers with a record (`{ secret, disabled, …route data }`)
  * rather than a bare secret: the verifier can then refuse a disabled key with
@@ -87,11 +88,11 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
   // Clock first, then the key store: a stale request costs no lookup.
   const now = (opts.now ?? Date.now)()
   if (Math.abs(now - requestTime) > skewMs) {
-    throw unauthenticated('timestamp_expired', `X-Sdk-Date is more than ${Math.round(skewMs / 60000)} minutes away from the server time`)
+    throw new DomainError('timestamp_expired', `X-Sdk-Date is more than ${Math.round(skewMs / 60000)} minutes away from the server time`)
   }
 
   const key = await opts.lookupKey(auth.accessKeyId)
-  if (key === undefined) throw unauthenticated('access_key_not_found', 'the access key does not exist')
+  if (key === undefined) throw new DomainError('access_key_not_found')
 
   const payloadHash = resolvePayloadHash(declaredPayloadHash, req.body)
   const canonical = buildCanonicalRequest(req, auth.signedHeaders, headerValues, payloadHash)
@@ -103,11 +104,11 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
   // The same step as the Alibaba verifier (src/auth/aliyun.ts, requireEnabled): after the
   // signature, so strangers cannot probe key states; before the replay record, so a
   // refused request changes no state.
-  if (key.disabled === true) throw forbidden('access_key_disabled', 'the access key is disabled')
+  if (key.disabled === true) throw forbidden('access_key_disabled')
 
   // Recorded only after verification, so garbage cannot burn a signature (security.md rule 2).
   const fresh = await opts.replay.remember(`hw:${auth.accessKeyId}:${auth.signature}`, requestTime + skewMs)
-  if (!fresh) throw unauthenticated('replayed', 'this signed request was already used')
+  if (!fresh) throw unauthenticated('replayed')
 
   const projectIdHeader = auth.signedHeaders.includes('x-project-id') ? headerValue(req.headers, 'x-project-id') : undefined
   return {
@@ -221,7 +222,7 @@ function payloadHashHeader (headers: HeaderBag, allowUnsigned: boolean): string 
   const declared = headerValue(headers, 'x-sdk-content-sha256', ',')
   if (declared === undefined) return undefined
   if (declared.trim() === UNSIGNED_PAYLOAD) {
-    if (!allowUnsigned) throw unauthenticated('unsigned_payload', 'X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is not accepted here')
+    if (!allowUnsigned) throw unauthenticated('unsigned_payload')
     return UNSIGNED_PAYLOAD
   }
   return declared.trim()
@@ -254,5 +255,5 @@ function buildCanonicalRequest (req: SignedRequest, signedHeaders: readonly stri
   }
 }
 
-const incomplete = (message: string) => unauthenticated('incomplete_signature', message)
+const incomplete = (message: string) => new DomainError('incomplete_signature', message)
 const mismatch = (message: string) => unauthenticated('signature_mismatch', message)

@@ -67,7 +67,7 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
  * `*` right after its final `/`; an object gets none.
  */
 export function policyResource (dialect: PolicyDialect, bucket: string, resource: ScopeResource): string {
-  if (!BUCKET.test(bucket)) throw new DomainError('misconfigured', 'invalid_bucket', 'the target bucket name is not a valid bucket name')
+  if (!BUCKET.test(bucket)) throw new DomainError('invalid_bucket')
   validatePolicyPath(resource)
   const path = resource.kind === 'prefix' ? `${resource.prefix}*` : resource.key
   switch (dialect) {
@@ -108,7 +108,7 @@ const VERSION: Record<PolicyDialect, string> = { ram: '1', iam: '2012-10-17', ob
 
 export function policyActions (dialect: PolicyDialect, actions: readonly StorageAction[]): string[] {
   const normalized = normalizeActions(actions)
-  if (normalized.length === 0) throw invalid('no_actions', 'a credential needs at least one action')
+  if (normalized.length === 0) throw invalid('no_actions')
   return [...new Set(normalized.flatMap((a) => ACTIONS[dialect][a]))]
 }
 
@@ -135,7 +135,7 @@ export function policyDocument (scope: Scope, dialect: PolicyDialect = dialectFo
 export function renderPolicy (scope: Scope, dialect: PolicyDialect = dialectFor(scope.target.provider)): string {
   const json = JSON.stringify(policyDocument(scope, dialect))
   if (json.length > POLICY_MAX_CHARS[dialect]) {
-    throw new DomainError('misconfigured', 'policy_too_large',
+    throw new DomainError('policy_too_large',
       `the session policy for this scope is ${json.length} characters; the ${dialect} limit is ${POLICY_MAX_CHARS[dialect]}`)
   }
   return json

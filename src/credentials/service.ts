@@ -108,7 +108,7 @@ export class CredentialService {
   async #vend (key: string, scope: Scope, options: VendOptions): Promise<VendedCredential> {
     const minRemainingMs = this.#minRemainingMs(scope, options)
     if (minRemainingMs > scope.durationSeconds * 1000) {
-      throw new DomainError('misconfigured', 'duration_too_short',
+      throw new DomainError('duration_too_short',
         `credentials last ${scope.durationSeconds} s, less than the ${Math.ceil(minRemainingMs / 1000)} s required`)
     }
     const now = this.#now()
@@ -184,7 +184,7 @@ export class CredentialService {
     }
     if (!this.#budget.take(scope.projectId, this.#now())) {
       this.counters.budgetRejections++
-      throw throttled('mint_budget_exhausted', 'this project is minting new credentials too fast; retry shortly')
+      throw throttled('mint_budget_exhausted')
     }
     const name = scope.target.provider
     this.counters.upstreamCalls[name]++
@@ -203,7 +203,7 @@ export class CredentialService {
     } catch (err) {
       const error = isDomainError(err)
         ? err
-        : new DomainError('unavailable', 'upstream_unavailable', `${name} provider failed`, { cause: err })
+        : new DomainError('upstream_unavailable', `${name} provider failed`, { cause: err })
       this.counters.upstreamFailures[name]++
       this.#recordUpstream(name, error.code)
       this.#negative.set(key, error, this.#now())
@@ -234,7 +234,7 @@ export class CredentialService {
   }
 }
 
-const lifetimeTooShort = (): DomainError => new DomainError('misconfigured', 'credential_lifetime_too_short',
+const lifetimeTooShort = (): DomainError => new DomainError('credential_lifetime_too_short',
   'the upstream issued a credential shorter-lived than the required minimum remaining lifetime')
 
 /**

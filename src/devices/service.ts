@@ -46,7 +46,7 @@ export class DeviceSecretService {
     const { projectId, deviceId, secretType, forceDisconnect, actor } = request
     if (request.secret !== undefined && !DEVICE_SECRET_PATTERN.test(request.secret)) {
       // The message names the rule, never the value.
-      throw invalid('invalid_secret', 'secret must be 8 to 32 characters of letters, digits, _ and -')
+      throw invalid('invalid_secret')
     }
     const generated = request.secret === undefined
     const secret = request.secret ?? this.generate()

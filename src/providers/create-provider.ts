@@ -21,7 +21,7 @@ export function createProvider (target: StorageTarget, deps: ProviderDeps): Cred
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
     ...(deps.allowCustomUpstreams !== undefined ? { allowCustomUpstreams: deps.allowCustomUpstreams } : {}),
   }
-  const missing = (): never => { throw new DomainError('misconfigured', 'upstream_missing', `target ${target.id} has no upstream configuration`) }
+  const missing = (): never => { throw new DomainError('upstream_missing', `target ${target.id} has no upstream configuration`) }
   switch (target.provider) {
     case 'local':
       return createLocalProvider({ masterKey: deps.masterKey, ...(deps.now !== undefined ? { now: deps.now } : {}) })

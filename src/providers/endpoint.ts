@@ -29,7 +29,7 @@ const METADATA_HOSTS = new Set([
 export interface EndpointPolicy { allowCustom: boolean }
 
 const refuse = (why: string): never => {
-  throw new DomainError('misconfigured', 'upstream_endpoint_refused', `upstream endpoint refused: ${why}`)
+  throw new DomainError('upstream_endpoint_refused', `upstream endpoint refused: ${why}`)
 }
 
 export function checkUpstreamEndpoint (url: string, { allowCustom }: EndpointPolicy): URL {

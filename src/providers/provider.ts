@@ -27,7 +27,7 @@ export function loadOnce<T> (load: () => Promise<T>): () => Promise<T> {
 export function checkDuration (provider: string, scope: Scope, min: number, max: number): void {
   const d = scope.durationSeconds
   if (!Number.isInteger(d) || d < min || d > max) {
-    throw new DomainError('misconfigured', 'invalid_duration',
+    throw new DomainError('invalid_duration',
       `${provider} credentials last ${min}–${max} seconds; ${d} was requested`)
   }
 }
@@ -49,14 +49,14 @@ export function sessionName (scope: Scope, configured?: string): string {
 export function parseExpiry (provider: string, value: unknown): Date {
   const at = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(Number.NaN)
   if (Number.isNaN(at.getTime())) {
-    throw new DomainError('unavailable', 'upstream_unavailable', `${provider} returned a credential without a valid expiry`)
+    throw new DomainError('upstream_unavailable', `${provider} returned a credential without a valid expiry`)
   }
   return at
 }
 
 export function requireString (provider: string, value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new DomainError('unavailable', 'upstream_unavailable', `${provider} returned a response without ${field}`)
+    throw new DomainError('upstream_unavailable', `${provider} returned a response without ${field}`)
   }
   return value
 }
@@ -69,7 +69,7 @@ export function requireString (provider: string, value: unknown, field: string):
 export async function withDeadline<T> (provider: string, ms: number, call: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new DomainError('unavailable', 'upstream_unavailable', `${provider} STS did not answer within ${ms} ms`)), ms)
+    timer = setTimeout(() => reject(new DomainError('upstream_unavailable', `${provider} STS did not answer within ${ms} ms`)), ms)
   })
   try {
     return await Promise.race([call, deadline])

@@ -17,16 +17,16 @@ import { DomainError } from '../errors.js'
  *   responses we cannot parse.
  */
 export const upstreamThrottled = (provider: string, detail: string): DomainError =>
-  new DomainError('throttled', 'upstream_throttled', `${provider} STS is throttling requests (${detail})`)
+  new DomainError('upstream_throttled', `${provider} STS is throttling requests (${detail})`)
 
 export const upstreamDenied = (provider: string, detail: string): DomainError =>
-  new DomainError('misconfigured', 'upstream_denied', `${provider} STS denied the configured credentials or role (${detail})`)
+  new DomainError('upstream_denied', `${provider} STS denied the configured credentials or role (${detail})`)
 
 export const upstreamRejected = (provider: string, detail: string): DomainError =>
-  new DomainError('misconfigured', 'upstream_rejected', `${provider} STS rejected the request (${detail})`)
+  new DomainError('upstream_rejected', `${provider} STS rejected the request (${detail})`)
 
 export const upstreamUnavailable = (provider: string, detail: string): DomainError =>
-  new DomainError('unavailable', 'upstream_unavailable', `${provider} STS is unavailable (${detail})`)
+  new DomainError('upstream_unavailable', `${provider} STS is unavailable (${detail})`)
 
 const AUTH_CODE = /denied|forbidden|unauthori[sz]ed|signature|invalidaccesskey|invalidclienttokenid|notauthorized|nopermission|accesskey|expiredtoken|security ?token|incompletesignature|authfailure/i
 

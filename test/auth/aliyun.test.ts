@@ -374,10 +374,10 @@ t.test('ACS3 known answer', async (t) => {
 
 t.test('errors are domain errors with stable codes and kinds', async (t) => {
   const opts = knownAnswerOptions(Date.now())
-  await t.rejects(verifyAliyunRequest({ method: 'GET', url: PATH, headers: {}, body: Buffer.alloc(0) }, opts), { name: 'DomainError', kind: 'invalid', code: 'incomplete_signature' })
+  await t.rejects(verifyAliyunRequest({ method: 'GET', url: PATH, headers: {}, body: Buffer.alloc(0) }, opts), { name: 'DomainError', kind: 'unauthenticated', code: 'incomplete_signature' })
   await t.rejects(verifyAliyunRequest({ ...handSignedRoa({}), url: 'http://evil.example/x' }, opts), { code: 'incomplete_signature' }, 'absolute-form target')
   await t.rejects(verifyAliyunRequest(handSignedRoa({ accessKeyId: 'NOPE' }), opts), { kind: 'not_found', code: 'access_key_not_found' })
-  await t.rejects(verifyAliyunRequest(handSignedRoa({}), { ...opts, now: () => Date.now() + 20 * MINUTE }), { kind: 'invalid', code: 'timestamp_expired' })
+  await t.rejects(verifyAliyunRequest(handSignedRoa({}), { ...opts, now: () => Date.now() + 20 * MINUTE }), { kind: 'unauthenticated', code: 'timestamp_expired' })
   await t.rejects(verifyAliyunRequest(handSignedRoa({}), { ...opts, skewMs: 1, now: () => Date.now() + 5000 }), { code: 'timestamp_expired' }, 'skewMs is configurable')
 })
 

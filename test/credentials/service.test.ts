@@ -145,7 +145,7 @@ t.test('outage: still-valid entries keep being served; expired entries give upst
   const { clock, state, service } = setup({ negativeTtlMs: 0 })
   const scope = prefixScope('p/')
   const first = await service.vend(scope)
-  state.failWith = new DomainError('unavailable', 'upstream_unavailable', 'aliyun STS is unavailable (HTTP 500)')
+  state.failWith = new DomainError('upstream_unavailable', 'aliyun STS is unavailable (HTTP 500)')
   clock.now += 3400_000 // 200 s left: below the minimum, so a mint is attempted and fails
   const stale = await service.vend(scope)
   t.equal(stale.accessKeyId, first.accessKeyId)
@@ -169,7 +169,7 @@ t.test('outage: still-valid entries keep being served; expired entries give upst
 t.test('a failing scope is negative-cached briefly', async (t) => {
   const { clock, state, service } = setup({ negativeTtlMs: 2000 })
   const scope = prefixScope('p/')
-  state.failWith = new DomainError('throttled', 'upstream_throttled', 'throttled')
+  state.failWith = new DomainError('upstream_throttled', 'throttled')
   await t.rejects(service.vend(scope), { code: 'upstream_throttled' })
   await t.rejects(service.vend(scope), { code: 'upstream_throttled' })
   t.equal(state.calls.length, 1)

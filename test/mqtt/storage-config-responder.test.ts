@@ -45,7 +45,7 @@ function world (targets: Record<string, StorageTarget>, vend: CredentialVendor['
   const gateways: GatewayLookup = {
     async resolveForVend (sn) {
       if (sn === 'BROKEN') throw new Error('connection refused')
-      if (sn === 'WEIRD') throw new DomainError('misconfigured', 'x', 'x')
+      if (sn === 'WEIRD') throw new DomainError('upstream_denied', 'x')
       const tg = targets[sn]
       return tg === undefined ? undefined : { gateway: gateway(sn), disabled: false, target: tg }
     }
@@ -124,11 +124,11 @@ t.test('each failure has its own result code, and no output', async (t) => {
   t.equal(await ask('WEIRD', 'w'), RESULT.misconfigured)
   t.equal(await ask('NOPE', 'n'), RESULT.unknownGateway)
   const cases: Array<[unknown, number]> = [
-    [new DomainError('unavailable', 'upstream_unavailable', 'down'), RESULT.upstreamUnavailable],
-    [new DomainError('throttled', 'mint_budget_exhausted', 'slow down'), RESULT.throttled],
-    [new DomainError('misconfigured', 'upstream_denied', 'denied'), RESULT.misconfigured],
-    [new DomainError('invalid', 'invalid_prefix', 'bad prefix'), RESULT.misconfigured],
-    [new DomainError('forbidden', 'whatever', 'no'), RESULT.internal],
+    [new DomainError('upstream_unavailable', 'down'), RESULT.upstreamUnavailable],
+    [new DomainError('mint_budget_exhausted', 'slow down'), RESULT.throttled],
+    [new DomainError('upstream_denied', 'denied'), RESULT.misconfigured],
+    [new DomainError('invalid_object_name', 'bad prefix'), RESULT.misconfigured],
+    [new DomainError('project_mismatch', 'no'), RESULT.internal],
     [new TypeError('a bug'), RESULT.internal]
   ]
   for (const [i, [err, code]] of cases.entries()) {

@@ -4,7 +4,7 @@ import { startFakeAliyunSts } from '../fakes/aliyun-sts.js'
 import { renderPopError, popAnswer } from '../../routes/dialects/pop.js'
 import { vendPackageCredential } from '../../routes/edas.js'
 import { asDomainError } from '../../routes/dialects/fastify-failures.js'
-import { DomainError, type ErrorKind } from '../../src/errors.js'
+import { DomainError, type ErrorCode, type ErrorKind } from '../../src/errors.js'
 import {
   captureClientRequest, createEdasProject, handSignRoa, listen, openApi, popCore, replayHeaders, send, PATH, type AccessKey
 } from './edas-fixtures.js'
@@ -234,22 +234,19 @@ t.test('the POP table: every code the route can meet, and a POP answer for any k
     validation: [400, 'InvalidParameter'],
     internal: [500, 'InternalError']
   }
-  const kindOf: Record<string, ErrorKind> = {
-    access_key_not_found: 'not_found', package_storage_not_configured: 'not_found', route_not_found: 'not_found',
-    access_key_inactive: 'forbidden', signature_mismatch: 'unauthenticated',
-    mint_budget_exhausted: 'throttled', upstream_throttled: 'throttled', upstream_unavailable: 'unavailable',
-    upstream_denied: 'misconfigured', policy_too_large: 'misconfigured', internal: 'internal'
-  }
   for (const [code, [status, popCode]] of Object.entries(expected)) {
-    t.same(popAnswer(new DomainError(kindOf[code] ?? 'invalid', code, 'm')).slice(0, 2), [status, popCode], code)
+    t.same(popAnswer(new DomainError(code as ErrorCode, 'm')).slice(0, 2), [status, popCode], code)
   }
+  // An error whose code the table does not know (a build that skipped the type check): its kind decides.
+  const uncatalogued = (kind: ErrorKind, code: string, message: string): DomainError =>
+    Object.assign(new DomainError('internal', message), { kind, code })
   const req = { id: 'req-1', hostname: 'edas.example.com' } as any
   const crash = renderPopError(asDomainError(new TypeError('secret detail /etc/passwd')), req)
   t.same(crash, { status: 500, body: { RequestId: 'req-1', HostId: 'edas.example.com', Code: 'InternalError', Message: 'The request processing has failed due to some unknown error.' } },
     'an unexpected error is a bare 500 InternalError')
-  t.match(renderPopError(new DomainError('conflict', 'something_new', 'm'), { id: 'r', hostname: '' } as any), { status: 500, body: { HostId: 'stsgate' } })
+  t.match(renderPopError(uncatalogued('conflict', 'something_new', 'm'), { id: 'r', hostname: '' } as any), { status: 500, body: { HostId: 'stsgate' } })
   for (const kind of ['invalid', 'unauthenticated', 'forbidden', 'not_found', 'conflict', 'throttled', 'unavailable', 'misconfigured', 'internal'] as const) {
-    const [status, code, message] = popAnswer(new DomainError(kind, 'a_code_added_later', 'domain detail'))
+    const [status, code, message] = popAnswer(uncatalogued(kind, 'a_code_added_later', 'domain detail'))
     t.ok(status >= 400 && code.length > 0, `${kind} has a POP answer`)
     if (status >= 500) t.ok(message !== undefined, `${kind}: a 5xx never shows the domain message`)
   }

@@ -124,9 +124,11 @@ t.test('pure pieces: name check, endpoint rendering, expiry format, error respon
   t.equal(endpointUrl('http://minio.internal:9000'), 'http://minio.internal:9000', 'an operator-chosen http endpoint is not rewritten')
   t.equal(huaweiExpiry(new Date('2020-01-08T03:16:01.599Z')), '2020-01-08T03:16:01.599000Z')
   t.equal((huaweiErrorResponses(WORKSPACE_ERRORS, [418])[418] as { description: string }).description, 'error', 'a status without codes')
-  const render = huaweiErrorRenderer({ codes: {}, kinds: { ...WORKSPACE_ERRORS.kinds, unauthenticated: APIGW.authentication } })
+  const render = huaweiErrorRenderer({ codes: {} as typeof WORKSPACE_ERRORS.codes, kinds: { ...WORKSPACE_ERRORS.kinds, unauthenticated: APIGW.authentication } })
   const { unauthenticated } = await import('../../src/errors.js')
-  t.same(render(unauthenticated('anything', 'why'), {} as never), {
+  // A code outside the table (a build that skipped the type check).
+  const unknown = Object.assign(unauthenticated('token_invalid', 'why'), { code: 'anything' })
+  t.same(render(unknown, {} as never), {
     status: 401, body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information: why' }
   }, 'unknown codes fall back to their kind')
 })
