@@ -107,9 +107,23 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
     await mqtt.close()
     await store.close()
   })
-  if (mqtt.broker !== undefined) app.log.info({ host: config.mqtt.host, port: mqtt.broker.port, tls: config.tls !== undefined }, 'embedded MQTT broker listening')
-  const url = await app.listen({ host: config.host, port: config.port })
+  let url: string
+  try {
+    url = await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await app.close() // MQTT, then the store (and its lock)
+    throw listenError(err as NodeJS.ErrnoException, config)
+  }
   return { app, url, mqtt, storageConfig: responder, close: () => app.close() }
+}
+
+/** One line naming the variable to change, instead of a bare `listen EADDRINUSE`. */
+function listenError (err: NodeJS.ErrnoException, config: Config): Error {
+  const where = `${config.host}:${config.port}`
+  if (err.code === 'EADDRINUSE') return new Error(`HTTP port ${config.port} on ${config.host} is already in use (is another stsgate running?): set STSGATE_PORT to a free port`, { cause: err })
+  if (err.code === 'EACCES') return new Error(`not allowed to listen on ${where}: set STSGATE_PORT to a port above 1023, or grant the capability`, { cause: err })
+  if (err.code === 'EADDRNOTAVAIL') return new Error(`${config.host} is not an address of this host: set STSGATE_HOST`, { cause: err })
+  return new Error(`cannot listen on ${where} (STSGATE_HOST, STSGATE_PORT): ${err.message}`, { cause: err })
 }
 
 /** Closes on SIGTERM/SIGINT; a second signal exits at once. */

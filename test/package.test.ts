@@ -23,7 +23,7 @@ t.test('npm pack ships dist/ and whatever it imports is a production dependency'
   }
   t.same(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('test/') || f.startsWith('bench/')), [], 'no sources, maps, tests or benchmarks')
 
-  const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules])
+  const allowed = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {}), ...builtinModules])
   const missing = new Set<string>()
   const seen = new Set<string>()
   for (const file of files.filter((f) => f.endsWith('.js'))) {

@@ -1,10 +1,12 @@
 import t from 'tap'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { loadConfig } from '../src/config.js'
 import { startServer } from '../src/server.js'
+import { freePort } from './helpers/net.js'
 
 function captureLog () {
   const lines: string[] = []
@@ -52,9 +54,21 @@ t.test('first start generates the secrets, a restart reuses them; health answers
   await t.rejects(fetch(`${first.url}/healthz`), 'no longer accepting connections')
   await t.rejects(first.app.store.ping(), 'the store is closed')
 
+  // The HTTP port taken: one line naming the variable, and the store (and its lock) closed again.
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const takenPort = (taken.address() as AddressInfo).port
+  await t.rejects(startServer(loadConfig({ STSGATE_DATA_DIR: dir, STSGATE_PORT: String(takenPort), STSGATE_MQTT_PORT: '0' }), { logStream: captureLog().stream }),
+    { message: `HTTP port ${takenPort} on 127.0.0.1 is already in use (is another stsgate running?): set STSGATE_PORT to a free port` })
+  await new Promise((resolve) => taken.close(resolve))
+
   const secondLog = captureLog()
-  const second = await startServer(config, { logStream: secondLog.stream })
+  const mqttPort = await freePort()
+  const second = await startServer(loadConfig({ STSGATE_DATA_DIR: dir, STSGATE_PORT: '0', STSGATE_MQTT_PORT: String(mqttPort) }), { logStream: secondLog.stream })
   t.teardown(() => second.close())
+  const messages = secondLog.lines().map((l) => String(l.msg))
+  t.same(messages.filter((m, i) => messages.indexOf(m) !== i), [], `each start-up line once (${messages.join(' | ')})`)
+  t.ok(secondLog.lines().some((l) => l.msg === 'embedded MQTT broker listening' && l.url === `mqtt://127.0.0.1:${mqttPort}`), 'the broker line names its address')
   t.equal((await readFile(tokenPath, 'utf8')).trim(), token, 'the token file is unchanged')
   t.equal((await readFile(keyPath, 'utf8')).trim(), masterKey, 'the master key file is unchanged')
   t.notOk(secondLog.lines().some((l) => l.msg === 'generated a secret into the data directory (mode 0600)'), 'nothing generated on restart')

@@ -14,10 +14,25 @@ export async function runServe (): Promise<number> {
     throw err
   }
   try {
-    closeOnSignals(await startServer(config))
+    closeOnSignals(await startServer(config, { logStream: await terminalLogStream() }))
   } catch (err) {
     process.stderr.write(`stsgate: cannot start: ${(err as Error).message}\n`)
     return 1
   }
   return -1 // keep running
+}
+
+/**
+ * A person at a terminal gets one readable line per event; anything else (a
+ * pipe, journald, a log shipper) keeps pino's JSON lines. pino-pretty is an
+ * optional dependency: without it, JSON everywhere.
+ */
+async function terminalLogStream (): Promise<NodeJS.WritableStream | undefined> {
+  if (process.stdout.isTTY !== true) return undefined
+  try {
+    const { default: pretty } = await import('pino-pretty')
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true })
+  } catch {
+    return undefined
+  }
 }

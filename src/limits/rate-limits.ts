@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import rateLimit, { normalizeIP } from '@fastify/rate-limit'
+import rateLimit, { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import { throttled } from '../errors.js'
@@ -29,23 +28,25 @@ export interface RateLimitSettings {
   prefix: string
 }
 
-interface Counter { current: number, ttl: number }
-type CounterCallback = (err: Error | null, result?: Counter) => void
-interface CounterStore {
-  incr: (key: string, cb: CounterCallback, timeWindow: number, max: number) => void
-  read: (key: string, cb: CounterCallback, timeWindow: number, max: number) => void
-  child: (params: unknown) => CounterStore
-}
-type StoreCtor = new (continueExceeding: boolean, exponentialBackoff: boolean, ...rest: unknown[]) => CounterStore
-
-// The plugin's own stores (not in its type declarations): Redis (one Lua script per request, atomic) and LRU.
-const require = createRequire(import.meta.url)
-const RedisStore = require('@fastify/rate-limit/store/RedisStore') as StoreCtor
-const LocalStore = require('@fastify/rate-limit/store/LocalStore') as StoreCtor
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 
 const WINDOW_MS = 60_000
 /** Distinct clients remembered per limiter; beyond this the least recent are forgotten. */
 const LOCAL_ENTRIES = 20_000
+
+/**
+ * One counter through the plugin's public API: registered in a context of its
+ * own with its own limit and key, so its store (Redis with `redis`/`nameSpace`,
+ * else the plugin's in-process LRU) is the plugin's, used as documented.
+ */
+async function counter (app: FastifyInstance, options: RateLimitPluginOptions): Promise<Limiter> {
+  let create: FastifyInstance['createRateLimit'] | undefined
+  await app.register(async (scope) => {
+    await scope.register(rateLimit, { global: false, timeWindow: WINDOW_MS, ...options })
+    create = scope.createRateLimit
+  })
+  return create!()
+}
 
 /**
  * Redis counters with the instance's own counters behind them. When Redis
@@ -55,35 +56,16 @@ const LOCAL_ENTRIES = 20_000
  * credential service down with it. The replay guard, which protects a
  * security property rather than capacity, fails closed instead.
  */
-class SharedCounters implements CounterStore {
-  constructor (
-    private readonly shared: CounterStore,
-    private readonly local: CounterStore,
-    private readonly onFallback: (err: Error) => void
-  ) {}
-
-  incr (key: string, cb: CounterCallback, timeWindow: number, max: number): void {
-    this.shared.incr(key, (err, result) => {
-      if (err === null) return cb(null, result)
-      this.onFallback(err)
-      this.local.incr(key, cb, timeWindow, max)
-    }, timeWindow, max)
-  }
-
-  read (key: string, cb: CounterCallback, timeWindow: number, max: number): void {
-    this.shared.read(key, (err, result) => {
-      if (err === null) return cb(null, result)
-      this.local.read(key, cb, timeWindow, max)
-    }, timeWindow, max)
-  }
-
-  /** Each limiter gets its own local counters; the shared ones are told apart by key prefix. */
-  child (): CounterStore {
-    return new SharedCounters(this.shared, new LocalStore(false, false, LOCAL_ENTRIES), this.onFallback)
-  }
+function withFallback (shared: Limiter, local: Limiter, onFallback: (err: Error) => void): Limiter {
+  return (async (req: FastifyRequest) => {
+    try {
+      return await shared(req)
+    } catch (err) {
+      onFallback(err as Error)
+      return await local(req)
+    }
+  }) as Limiter
 }
-
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>
 type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
 
 declare module 'fastify' {
@@ -115,19 +97,14 @@ export const rateLimits = fp(async (app: FastifyInstance, settings: RateLimitSet
     app.log.warn({ err }, 'rate-limit counters in redis unavailable; counting per instance')
   }
   const redis = settings.redis
-  const store = redis === undefined
-    ? undefined
-    : class { constructor () { return new SharedCounters(new RedisStore(false, false, redis, `${settings.prefix}rate:`), new LocalStore(false, false, LOCAL_ENTRIES), onFallback) } }
-  await app.register(rateLimit, {
-    global: false,
-    timeWindow: WINDOW_MS,
-    cache: LOCAL_ENTRIES,
-    ...(store === undefined ? {} : { store: store as never })
-  })
 
-  const limiter = (max: number, key: (req: FastifyRequest) => string | undefined): ((req: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined => {
+  const limiter = async (max: number, key: (req: FastifyRequest) => string | undefined): Promise<Hook | undefined> => {
     if (max <= 0) return undefined
-    const check: Limiter = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (req) => key(req) ?? '' })
+    const keyGenerator = (req: FastifyRequest): string => key(req) ?? ''
+    const local = await counter(app, { max, keyGenerator, cache: LOCAL_ENTRIES })
+    const check = redis === undefined
+      ? local
+      : withFallback(await counter(app, { max, keyGenerator, redis, nameSpace: `${settings.prefix}rate:` }), local, onFallback)
     return async (req, reply) => {
       if (key(req) === undefined) return
       const result = await check(req)
@@ -137,10 +114,10 @@ export const rateLimits = fp(async (app: FastifyInstance, settings: RateLimitSet
     }
   }
 
-  const byAddress = limiter(settings.perAddress, (req) => HEALTH_PROBES.has(req.url) ? undefined : `ip:${normalizeIP(req.ip)}`)
+  const byAddress = await limiter(settings.perAddress, (req) => HEALTH_PROBES.has(req.url) ? undefined : `ip:${normalizeIP(req.ip)}`)
   if (byAddress !== undefined) app.addHook('onRequest', byAddress)
-  const byPrincipal = limiter(settings.perPrincipal, (req) => req.caller === null ? undefined : `principal:${req.caller.principal}`)
-  const byProject = limiter(settings.perProject, (req) => req.caller === null ? undefined : `project:${req.caller.projectId}`)
+  const byPrincipal = await limiter(settings.perPrincipal, (req) => req.caller === null ? undefined : `principal:${req.caller.principal}`)
+  const byProject = await limiter(settings.perProject, (req) => req.caller === null ? undefined : `project:${req.caller.projectId}`)
   app.decorate('limitCaller', async (req: FastifyRequest, reply: FastifyReply) => {
     await byPrincipal?.(req, reply)
     await byProject?.(req, reply)
