@@ -3,6 +3,7 @@ import type { AliyunUpstream } from '../domain/target.js'
 import type { Scope } from '../domain/scope.js'
 import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
+import { withGuardedConnections } from './aliyun-connect-guard.js'
 import { checkUpstreamEndpoint } from './endpoint.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, loadOnce, parseExpiry, requireString, sessionName, withDeadline,
@@ -15,6 +16,7 @@ import { classifyUpstreamStatus, safeCode, upstreamUnavailable } from './upstrea
  * The SDK sends every parameter in the query string of a POST and does not
  * retry unless `retryOptions` is set, so one mint is one upstream request.
  * Its HTTP layer does not follow redirects: a 3xx surfaces as an error.
+ * Every address its connections resolve to is checked (aliyun-connect-guard.ts).
  */
 const loadSdk = loadOnce(async () => (await import('@alicloud/sts20150401')).default)
 
@@ -56,7 +58,7 @@ export function createAliyunProvider (upstream: AliyunUpstream, options: Provide
       })
       let credentials: Record<string, unknown> | undefined
       try {
-        const response = await withDeadline('aliyun', timeoutMs + 500, sts.assumeRole(request))
+        const response = await withDeadline('aliyun', timeoutMs + 500, withGuardedConnections(options.resolve, () => sts.assumeRole(request)))
         credentials = response.body?.credentials as Record<string, unknown> | undefined
       } catch (err) {
         throw classifyAliyunFailure(err)

@@ -2,6 +2,9 @@ import type { AwsUpstream } from '../domain/target.js'
 import type { Scope } from '../domain/scope.js'
 import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { guardedLookup } from './address-guard.js'
 import { checkUpstreamEndpoint } from './endpoint.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, loadOnce, parseExpiry, requireString, sessionName, withDeadline,
@@ -35,7 +38,12 @@ export function createAwsProvider (upstream: AwsUpstream, targetRegion: string, 
     endpoint: endpoint.toString(),
     credentials: { accessKeyId: upstream.access_key_id, secretAccessKey: upstream.secret_access_key },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    // The SDK's node handler connects through these agents: every resolved address is checked at connect time.
+    requestHandler: {
+      connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true,
+      httpAgent: new HttpAgent({ keepAlive: true, lookup: guardedLookup(options.resolve) as never }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, lookup: guardedLookup(options.resolve) as never }),
+    },
     }) }
   })
 

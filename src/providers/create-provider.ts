@@ -20,6 +20,7 @@ export function createProvider (target: StorageTarget, deps: ProviderDeps): Cred
   const options: ProviderOptions = {
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
     ...(deps.allowCustomUpstreams !== undefined ? { allowCustomUpstreams: deps.allowCustomUpstreams } : {}),
+    ...(deps.resolve !== undefined ? { resolve: deps.resolve } : {}),
   }
   const missing = (): never => { throw new DomainError('upstream_missing', `target ${target.id} has no upstream configuration`) }
   switch (target.provider) {

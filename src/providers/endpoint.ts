@@ -1,5 +1,5 @@
-import { isIP } from 'node:net'
 import { DomainError } from '../errors.js'
+import { isForbiddenAddress } from './address-guard.js'
 
 /**
  * Upstream endpoint policy (security.md rule 5, "No SSRF through
@@ -14,8 +14,9 @@ import { DomainError } from '../errors.js'
  *   S3-compatible STS behind a path prefix).
  *
  * Redirects are never followed by any of our clients (see each provider).
- * Hostnames are checked as written; DNS answers are not (see huawei.ts for the
- * client where we control connect-time lookups).
+ * An address is judged in every spelling (address-guard.ts); a hostname is
+ * judged here as written, and by every address it resolves to when a provider
+ * connects (each provider's client resolves through guardedLookup).
  */
 const VENDOR_HOSTS = [/\.aliyuncs\.com$/, /\.amazonaws\.com$/, /\.amazonaws\.com\.cn$/, /\.myhuaweicloud\.com$/]
 
@@ -46,26 +47,7 @@ export function checkUpstreamEndpoint (url: string, { allowCustom }: EndpointPol
   if (parsed.search !== '' || parsed.hash !== '') refuse('query or fragment in the URL')
   // WHATWG URL normalises 0xA9FEA9FE and friends to dotted decimal and wraps IPv6 in [].
   const host = parsed.hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
-  if (METADATA_HOSTS.has(host) || isLinkLocalOrMetadata(host)) refuse('link-local or metadata address')
+  if (METADATA_HOSTS.has(host) || isForbiddenAddress(host)) refuse('link-local or metadata address')
   if (!allowCustom && !VENDOR_HOSTS.some((re) => re.test(host))) refuse('not a known vendor host')
   return parsed
-}
-
-/** 169.254.0.0/16, fe80::/10, and either of those wrapped in an IPv4-mapped IPv6 address. */
-export function isLinkLocalOrMetadata (address: string): boolean {
-  const host = address.toLowerCase()
-  const kind = isIP(host)
-  if (kind === 4) return host.startsWith('169.254.') || host === '0.0.0.0' || host === '100.100.100.200'
-  if (kind === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)
-    if (mapped !== null) return isLinkLocalOrMetadata(mapped[1]!)
-    const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host)
-    if (hexMapped !== null) {
-      const hi = parseInt(hexMapped[1]!, 16)
-      return (hi >> 8) === 169 && (hi & 0xff) === 254
-    }
-    // fe80::/10 covers fe80 … febf.
-    return /^fe[89ab][0-9a-f]:/.test(host) || host === 'fd00:ec2::254'
-  }
-  return false
 }

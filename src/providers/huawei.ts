@@ -1,9 +1,9 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import type { HuaweiUpstream } from '../domain/target.js'
 import type { Scope } from '../domain/scope.js'
 import type { CredentialProvider, MintedCredential } from '../domain/provider.js'
 import { isDomainError } from '../errors.js'
-import { checkUpstreamEndpoint, isLinkLocalOrMetadata } from './endpoint.js'
+import { guardedLookup } from './address-guard.js'
+import { checkUpstreamEndpoint } from './endpoint.js'
 import { signHuaweiRequest } from '../signing/huawei-apig.js'
 import {
   checkDuration, DEFAULT_TIMEOUT_MS, loadOnce, parseExpiry, requireString, withDeadline,
@@ -22,19 +22,6 @@ const TOKEN_PATH = '/v3.0/OS-CREDENTIAL/securitytokens'
 /** Responses are small JSON documents; anything bigger is not IAM. */
 const MAX_RESPONSE_BYTES = 64 * 1024
 
-/** DNS answers are checked too, so a vendor-looking name cannot resolve to a metadata address. */
-function guardedLookup (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err !== null) return callback(err, [])
-    const list = addresses as LookupAddress[]
-    if (list.some((a) => isLinkLocalOrMetadata(a.address))) {
-      return callback(Object.assign(new Error('upstream resolves to a link-local address'), { code: 'EADDRNOTALLOWED' }), [])
-    }
-    if ((options as { all?: boolean }).all === true) return callback(null, list)
-    callback(null, list[0]!.address, list[0]!.family)
-  })
-}
-
 export function createHuaweiProvider (upstream: HuaweiUpstream, options: ProviderOptions & { now?: () => number } = {}): CredentialProvider {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const now = options.now ?? Date.now
@@ -45,7 +32,8 @@ export function createHuaweiProvider (upstream: HuaweiUpstream, options: Provide
   const client = loadOnce(async () => {
     const { Agent, request } = await import('undici')
     const dispatcher = new Agent({
-      connect: { timeout: timeoutMs, lookup: guardedLookup },
+      // Every resolved address is checked at connect time: a vendor-looking name cannot lead to a metadata address.
+      connect: { timeout: timeoutMs, lookup: guardedLookup(options.resolve) },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     })

@@ -1,3 +1,4 @@
+import type { Lookup } from './address-guard.js'
 import { DomainError } from '../errors.js'
 import type { Scope } from '../domain/scope.js'
 
@@ -6,6 +7,8 @@ export interface ProviderOptions {
   timeoutMs?: number
   /** STSGATE_ALLOW_CUSTOM_UPSTREAMS: permits http:// and non-vendor hosts (security.md rule 5). */
   allowCustomUpstreams?: boolean
+  /** The resolver behind the connect-time address check (address-guard.ts); the system's by default. Tests pass their own. */
+  resolve?: Lookup
 }
 
 export const DEFAULT_TIMEOUT_MS = 5_000

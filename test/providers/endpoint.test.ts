@@ -1,5 +1,6 @@
 import t from 'tap'
-import { checkUpstreamEndpoint, isLinkLocalOrMetadata } from '../../src/providers/endpoint.js'
+import { checkUpstreamEndpoint } from '../../src/providers/endpoint.js'
+import { isForbiddenAddress as isLinkLocalOrMetadata } from '../../src/providers/address-guard.js'
 import { classifyUpstreamStatus, safeCode } from '../../src/providers/upstream-failure.js'
 import { parseExpiry, requireString, sessionName, withDeadline } from '../../src/providers/provider.js'
 import { makeScope } from '../credentials/scope-fixtures.js'
