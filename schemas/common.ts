@@ -9,8 +9,9 @@ export const Timestamp = Type.String({ format: 'date-time', description: 'UTC, I
 export const KeyPrefix = Type.String({
   minLength: 2,
   maxLength: 512,
-  // Segments of safe characters, each followed by `/`; no `* ? $ { }`, no control characters, no `.`/`..` or empty segments.
-  pattern: '^(?!.*(?:^|/)\\.{1,2}/)(?:[^/*?${}\\u0000-\\u001f\\u007f\\\\]+/)+$',
+  // Segments of safe characters, each followed by `/`; no `* ? $ { }`, no control characters (C0, DEL, C1 such as
+  // U+0085) or lone surrogates, no `.`/`..` or empty segments: the rules validatePolicyPath applies at the vend.
+  pattern: '^(?!.*(?:^|/)\\.{1,2}/)(?:[^/*?${}\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff\\\\]+/)+$',
   description: 'Object key prefix ending in "/"; no * ? $ { }, control characters, "." or ".." or empty segments'
 })
 

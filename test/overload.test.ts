@@ -107,6 +107,19 @@ t.test('slow and oversized clients', async (t) => {
     t.same(jsonBody(admin.text), { error: 'request_too_large', message: 'the request headers are too large' })
   })
 
+  await t.test('an over-long URL: the dialect of the contract its path is under, not the operator\'s', async (t) => {
+    const long = (prefix: string): string[] => [`GET ${prefix}${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`]
+    const iotda = await rawExchange(port, long('/v5/iot/p1/devices/'))
+    t.match(iotda.text, /^HTTP\/1\.1 400 /)
+    t.match(jsonBody(iotda.text), { error_code: 'IOTDA.000006' })
+    const workspace = await rawExchange(port, long('/v1/p1/app-warehouse/'))
+    t.match(jsonBody(workspace.text), { error_code: 'WKS.00400005' })
+    const edas = await rawExchange(port, long('/pop/v5/'))
+    t.match(jsonBody(edas.text), { Code: 'InvalidParameter' })
+    const admin = await rawExchange(port, long('/admin/v1/projects/'))
+    t.match(jsonBody(admin.text), { error: 'request_too_large' })
+  })
+
   await t.test('bytes that are not HTTP get the operator dialect\'s 400', async (t) => {
     const { text } = await rawExchange(port, ['HELLO\r\n\r\n'])
     t.match(text, /^HTTP\/1\.1 400 /)

@@ -40,11 +40,15 @@ export function answerClientError (err: Error & { code?: string, rawPacket?: unk
     `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${idHeaders}\r\n${json}`)
 }
 
-/** `GET /pop/v5/… HTTP/1.1` → `/pop/v5/…`; '' when the request line is not there (or is itself the overflow). */
+/**
+ * `GET /pop/v5/… HTTP/1.1` → `/pop/v5/…`; '' when there is no request line.
+ * An over-long URL is itself the overflow: its request line never ends within
+ * the bytes received, but the path's beginning still names the contract.
+ */
 function requestPath (raw: unknown): string {
   // Node gives a Buffer (Fastify's type says otherwise).
   if (!Buffer.isBuffer(raw)) return ''
-  const line = /^[A-Z]{3,10} (\/\S*) HTTP\/1\.[01]\r?\n/.exec(raw.toString('latin1', 0, Math.min(raw.length, 8192)))
+  const line = /^[A-Z]{3,10} (\/[^\s?#]*)/.exec(raw.toString('latin1', 0, Math.min(raw.length, 8192)))
   return line?.[1] ?? ''
 }
 
