@@ -45,7 +45,7 @@ export async function tenancyWorld (t: Test, kind: 'pglite' | 'postgres'): Promi
   const runtime = await startMqtt({ mode: 'embedded', host: '127.0.0.1', port: 0, requireTimestamp: false },
     { store: broker.store, callers: broker.app.callers, logger: broker.app.log })
   const responder = await startStorageConfigResponder({
-    transport: runtime.transport!, gateways: new GatewayVendDirectory(broker.store), credentials: broker.app.credentials,
+    transport: runtime.transport!, gateways: new GatewayVendDirectory(broker.store), credentials: broker.app.vending,
     config: broker.config.dji, logger: broker.app.log
   })
   t.teardown(async () => { await responder.stop(); await runtime.close() })
