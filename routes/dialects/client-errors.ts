@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../../src/errors.js'
-import type { DialectsByPrefix } from './by-prefix.js'
+import type { DialectsByPrefix } from './install.js'
 import { asDomainError } from './fastify-failures.js'
 
 /**

@@ -2,7 +2,6 @@ import '@fastify/swagger'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { DomainError } from '../../src/errors.js'
 import { asDomainError, methodNotAllowed, routeNotFound } from './fastify-failures.js'
-import './by-prefix.js'
 
 export interface RenderedError {
   status: number
@@ -23,6 +22,35 @@ export interface Dialect {
   requestIdHeaders: readonly string[]
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Filled by `useErrorDialect` at registration; read only before routing. */
+    dialects: DialectsByPrefix
+  }
+}
+
+/**
+ * The dialect of each path prefix, filled by the contract plugins as they
+ * register (`useErrorDialect`). Only failures that happen before Fastify has
+ * chosen a route read it — bytes Node refuses, a malformed URL, an over-long
+ * path parameter — since every routed request already runs inside its
+ * contract's plugin. Nothing here names a vendor.
+ */
+export class DialectsByPrefix {
+  readonly #claims: Array<{ prefix: string, dialect: Dialect }> = []
+
+  constructor (private readonly fallback: Dialect) {}
+
+  claim (prefix: string, dialect: Dialect): void {
+    this.#claims.push({ prefix, dialect })
+  }
+
+  /** The dialect of the prefix a path is under; the fallback (operator dialect) outside every claim. */
+  for (url: string): Dialect {
+    return this.#claims.find(({ prefix }) => url === prefix || url.startsWith(`${prefix}/`))?.dialect ?? this.fallback
+  }
+}
+
 /**
  * Installs a contract's error dialect on its (encapsulated) plugin: every
  * failure inside it — ours, Fastify's, an unknown route under its prefix —
@@ -34,7 +62,7 @@ export interface Dialect {
  * overload, per-address rate limit — is answered by this plugin's error
  * handler before its own hooks have run). Under a prefix, the dialect is also
  * claimed in the application's prefix table, for the failures Node and
- * Fastify answer before any route is chosen (client-errors.ts).
+ * Fastify answer before any route is chosen (client-errors.ts, DialectsByPrefix).
  */
 export function useErrorDialect (app: FastifyInstance, render: ErrorRenderer, options: DialectOptions = {}): void {
   const idHeaders = options.requestIdHeaders ?? []
