@@ -5,6 +5,7 @@ import type { ResolvedBinding } from '../src/credentials/bindings.js'
 import { scopeFor, type StorageAction } from '../src/domain/scope.js'
 import type { VendedCredential } from '../src/credentials/service.js'
 import { notFound } from '../src/errors.js'
+import { noteForLog } from './request-log.js'
 import { callerOf } from './authenticate.js'
 import { contractPlugin } from './contract-plugin.js'
 import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
@@ -99,7 +100,7 @@ export async function vendPackageCredential (app: FastifyInstance, req: FastifyR
   if (binding === undefined) throw notFound('package_storage_not_configured')
   const scope = scopeFor(binding, { projectId: caller.projectId, actions: PACKAGE_ACTIONS })
   const credential = await app.vending.vend(scope, { principal: caller.principal, contract: 'edas' })
-  req.log.info({ projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt }, 'package credential vended')
+  noteForLog(req, 'package credential vended', { projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt })
   return toPackageStorageReply(req, binding, credential)
 }
 export default contractPlugin('edas', edas, ['bindings', 'vending'])

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { ResetSecretBody, ResetSecretHeaders, ResetSecretParams, ResetSecretQuery, ResetSecretReply } from '../schemas/iotda.js'
 import { absentBodyIsEmpty } from '../src/http-body.js'
 import { forbidden } from '../src/errors.js'
+import { noteForLog } from './request-log.js'
 import { callerOf, requireOwnProject } from './authenticate.js'
 import { contractPlugin } from './contract-plugin.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
@@ -69,14 +70,14 @@ const iotda: FastifyPluginAsyncTypebox = async (app) => {
       forceDisconnect: body.force_disconnect ?? false,
       actor: caller.principal
     })
-    req.log.info({
+    noteForLog(req, 'device secret reset', {
       project: req.params.project_id,
       device: result.deviceId,
       secret_type: result.secretType,
       generated: body.secret === undefined,
       force_disconnect: body.force_disconnect ?? false,
       principal: caller.principal
-    }, 'device secret reset')
+    })
     return { device_id: result.deviceId, secret: result.secret, secret_type: result.secretType }
   })
 }

@@ -5,6 +5,7 @@ import { CONTROL_OR_BROKEN, describePolicy } from '../src/credentials/policy.js'
 import { endpointUrl } from '../src/domain/endpoint.js'
 import { scopeFor, type Scope, type StorageAction } from '../src/domain/scope.js'
 import { invalid, notFound } from '../src/errors.js'
+import { noteForLog } from './request-log.js'
 import { callerOf, requireOwnProject } from './authenticate.js'
 import { contractPlugin } from './contract-plugin.js'
 import { huaweiErrorResponses } from './dialects/huawei.js'
@@ -78,7 +79,7 @@ const workspace: FastifyPluginAsyncTypebox = async (app) => {
     const directory = `${binding.prefix}${name}`
     const scope = scopeFor(binding, { projectId, actions: INSTALLER_ACTIONS, object: name })
     const credential = await app.vending.vend(scope, { principal: callerOf(req).principal, contract: 'workspace' })
-    req.log.info({ project: projectId, target: binding.target.id, from_cache: credential.fromCache }, 'workspace credential vended')
+    noteForLog(req, 'workspace credential vended', { project: projectId, target: binding.target.id, from_cache: credential.fromCache })
     return toAuthorizeReply(scope, directory, credential)
   })
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { ADMIN_TOKEN, buildTestApp } from './helpers/app.js'
+import { SECRET_CONTAINERS, SECRET_FIELDS } from '../src/app.js'
 
 t.test('no secret, token or password reaches the log, even at trace level', async (t) => {
   const app = await buildTestApp(t, { env: { STSGATE_LOG_LEVEL: 'trace' } })
@@ -42,7 +43,7 @@ t.test('no secret, token or password reaches the log, even at trace level', asyn
   secrets.push('rejectedUpstreamSecret')
 
   const text = app.logText()
-  t.ok(app.logs.length > 20, 'requests were logged')
+  t.equal(app.logs.filter((l) => typeof l.statusCode === 'number').length, 13, 'every request was logged, one line each')
   t.ok(app.logs.some((l) => l.reqId !== undefined), 'log lines carry the request id')
   for (const secret of secrets) t.notOk(text.includes(secret), `the log does not contain ${secret.slice(0, 6)}…`)
 })
@@ -61,4 +62,42 @@ t.test('redaction covers secret-bearing fields wherever a log call puts them', a
     t.notOk(text.includes(secret), `${secret} is redacted`)
   }
   t.match(text, /\[redacted\]/)
+})
+
+t.test('every secret field is redacted at the top level and under every container the paths name', async (t) => {
+  const app = await buildTestApp(t, { env: { STSGATE_LOG_LEVEL: 'info' } })
+  const planted: string[] = []
+  const plant = (where: string): string => { const value = `planted-${where}-${planted.length}`; planted.push(value); return value }
+  const line: Record<string, unknown> = {}
+  for (const field of SECRET_FIELDS) line[field] = plant(field)
+  for (const container of SECRET_CONTAINERS) {
+    line[container] = Object.fromEntries(SECRET_FIELDS.map((field) => [field, plant(`${container}.${field}`)]))
+  }
+  app.app.log.info(line, 'every secret field in every container')
+  // Through a request's child logger too, as routes log.
+  const res = await app.app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(res.statusCode, 200)
+  const text = app.logText()
+  t.match(text, /every secret field in every container/)
+  t.equal(planted.length, SECRET_FIELDS.length * (SECRET_CONTAINERS.length + 1))
+  for (const value of planted) t.notOk(text.includes(value), `${value} is redacted`)
+})
+
+t.test('one line per vend at info: the request line carries the vend, with no headers in it', async (t) => {
+  const app = await buildTestApp(t, { env: { STSGATE_LOG_LEVEL: 'info' } })
+  const project = (await app.admin('POST', '/projects', { name: 'one-line' })).body.project_id
+  const token = (await app.admin('POST', `/projects/${project}/tokens`, { ttl_seconds: 600 })).body.token as string
+  const target = (await app.admin('POST', `/projects/${project}/targets`, { name: 'l', provider: 'local', bucket: 'one-line-bucket', region: 'cn-north-4', endpoint: 'obs.cn-north-4.myhuaweicloud.com' })).body
+  t.equal((await app.admin('PUT', `/projects/${project}/bindings`, { workspace: { target_id: target.target_id } })).status, 200)
+  const before = app.logs.length
+  const res = await app.app.inject({
+    method: 'POST', url: `/v1/${project}/app-warehouse/action/authorize`,
+    headers: { 'x-auth-token': token, 'content-type': 'application/json' }, payload: JSON.stringify({ app_file_name: 'one.exe' })
+  })
+  t.equal(res.statusCode, 200)
+  const lines = app.logs.slice(before)
+  t.equal(lines.length, 1, 'exactly one line for the vend')
+  t.match(lines[0], { msg: 'workspace credential vended', method: 'POST', statusCode: 200, project, from_cache: false, reqId: String })
+  t.notOk(app.logText().includes(token), 'the token is not in the log')
+  t.notOk(app.logText().includes(res.json().sk), 'the vended secret is not in the log')
 })
