@@ -136,7 +136,8 @@ export async function runShippedDefaults (options: DefaultsOptions): Promise<Def
   const { log } = options
   const env = await shippedDefaultsEnv(options.adminToken)
   log('shipped defaults: stsgate child (log level info, rate limits on)')
-  const gate = await startServerChild('stsgate', { env, logFile: join(options.workDir, 'stsgate-defaults.log') })
+  const cpuProfDir = process.env.BENCH_CPU_PROF
+  const gate = await startServerChild('stsgate', { env, logFile: join(options.workDir, 'stsgate-defaults.log'), ...(cpuProfDir === undefined || cpuProfDir === '' ? {} : { cpuProfDir }) })
   const admin = adminClient(gate.url, options.adminToken)
   const edas = await createProject(admin, 'defaults-edas', { contract: 'edas', target: { provider: 'local' } })
   const ws = await createProject(admin, 'defaults-ws', { contract: 'workspace', target: { provider: 'local' } })

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { adminErrors } from '../schemas/admin.js'
@@ -38,7 +38,19 @@ export default metrics
  * device ids in labels and grow without bound.
  */
 export function observeRequests (app: FastifyInstance, sink: ServiceMetrics): void {
-  app.addHook('onResponse', async (req, reply) => {
-    sink.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+  // Each route's template is bound when the route is registered (req.routeOptions builds an object per read).
+  app.addHook('onRoute', (route) => {
+    const url = route.url
+    const observe = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      sink.observeRequest(req.method, url, reply.statusCode, reply.elapsedTime / 1000)
+      done()
+    }
+    const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]
+    route.onResponse = [...own, observe as onResponseHookHandler]
+  })
+  // What no route matched (the not-found handlers).
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.is404) sink.observeRequest(req.method, 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import rateLimit, { normalizeIP, type RateLimitPluginOptions } from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import { throttled } from '../errors.js'
+import { throttled, type DomainError } from '../errors.js'
+import { WindowCounters } from './window-counters.js'
 import { OVERLOAD_PLUGIN } from './overload.js'
 
 /**
@@ -16,7 +17,8 @@ import { OVERLOAD_PLUGIN } from './overload.js'
  *   addresses, so these are higher than the address limit and stop a leaked
  *   key or a runaway client from exhausting the project's upstream budget.
  * Counters live in Redis when STSGATE_REDIS_URL is set, so the limit holds
- * across instances; otherwise in an in-process LRU (the fast default).
+ * across instances; otherwise in the instance's own fixed-window counters
+ * (window-counters.ts: a Map increment per request, synchronous hooks).
  */
 export interface RateLimitSettings {
   /** Requests per minute; 0 turns that limit off. */
@@ -66,7 +68,8 @@ function withFallback (shared: Limiter, local: Limiter, onFallback: (err: Error)
     }
   }) as Limiter
 }
-type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+type Hook = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void
+type Check = (req: FastifyRequest, reply: FastifyReply) => Promise<DomainError | undefined> | DomainError | undefined
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -97,29 +100,54 @@ export const rateLimits = fp(async (app: FastifyInstance, settings: RateLimitSet
     app.log.warn({ err }, 'rate-limit counters in redis unavailable; counting per instance')
   }
   const redis = settings.redis
-
-  const limiter = async (max: number, key: (req: FastifyRequest) => string | undefined): Promise<Hook | undefined> => {
+  const refusal = (reply: FastifyReply, seconds: number): DomainError => {
+    reply.header('retry-after', String(seconds))
+    return throttled('rate_limited', `too many requests; retry after ${seconds} seconds`)
+  }
+  const limiter = async (max: number, key: (req: FastifyRequest) => string | undefined): Promise<Check | undefined> => {
     if (max <= 0) return undefined
+    if (redis === undefined) {
+      // The instance's own counters: one Map increment, no promise.
+      const counters = new WindowCounters(WINDOW_MS, LOCAL_ENTRIES)
+      return (req, reply) => {
+        const k = key(req)
+        if (k === undefined || counters.hit(k) <= max) return undefined
+        return refusal(reply, counters.secondsLeft())
+      }
+    }
     const keyGenerator = (req: FastifyRequest): string => key(req) ?? ''
     const local = await counter(app, { max, keyGenerator, cache: LOCAL_ENTRIES })
-    const check = redis === undefined
-      ? local
-      : withFallback(await counter(app, { max, keyGenerator, redis, nameSpace: `${settings.prefix}rate:` }), local, onFallback)
+    const check = withFallback(await counter(app, { max, keyGenerator, redis, nameSpace: `${settings.prefix}rate:` }), local, onFallback)
     return async (req, reply) => {
-      if (key(req) === undefined) return
+      if (key(req) === undefined) return undefined
       const result = await check(req)
-      if (result.isAllowed || !result.isExceeded) return
-      reply.header('retry-after', String(Math.max(1, result.ttlInSeconds)))
-      throw throttled('rate_limited', `too many requests; retry after ${Math.max(1, result.ttlInSeconds)} seconds`)
+      if (result.isAllowed || !result.isExceeded) return undefined
+      return refusal(reply, Math.max(1, result.ttlInSeconds))
+    }
+  }
+  /** A hook from checks: synchronous when every check is (no Redis), a promise only when one is not. */
+  const hook = (checks: Array<Check | undefined>): Hook => {
+    const active = checks.filter((c): c is Check => c !== undefined)
+    return (req, reply, done) => {
+      let i = 0
+      const next = (refused?: DomainError): void => {
+        while (refused === undefined && i < active.length) {
+          const outcome = (active[i++] as Check)(req, reply)
+          if (outcome instanceof Promise) {
+            outcome.then(next, done)
+            return
+          }
+          refused = outcome
+        }
+        done(refused)
+      }
+      next()
     }
   }
 
   const byAddress = await limiter(settings.perAddress, (req) => HEALTH_PROBES.has(req.url) ? undefined : `ip:${normalizeIP(req.ip)}`)
-  if (byAddress !== undefined) app.addHook('onRequest', byAddress)
+  if (byAddress !== undefined) app.addHook('onRequest', hook([byAddress]))
   const byPrincipal = await limiter(settings.perPrincipal, (req) => req.caller === null ? undefined : `principal:${req.caller.principal}`)
   const byProject = await limiter(settings.perProject, (req) => req.caller === null ? undefined : `project:${req.caller.projectId}`)
-  app.decorate('limitCaller', async (req: FastifyRequest, reply: FastifyReply) => {
-    await byPrincipal?.(req, reply)
-    await byProject?.(req, reply)
-  })
+  app.decorate('limitCaller', hook([byPrincipal, byProject]))
 }, { name: RATE_LIMITS_PLUGIN, dependencies: [OVERLOAD_PLUGIN] })

@@ -90,10 +90,19 @@ export class ServiceMetrics {
   /** Called by server.ts once MQTT runs. */
   collectMqtt (source: MqttSource): void { this.#mqtt = source }
 
+  /** Children bound to one (method, route, status): labels are hashed once per combination, not per request. */
+  readonly #requestChildren = new Map<string, { count: { inc: () => void }, time: { observe: (v: number) => void } }>()
+
   readonly observeRequest = (method: string, route: string, statusCode: number, seconds: number): void => {
-    const labels = { method, route, status_code: String(statusCode) }
-    this.#requests.inc(labels)
-    this.#requestSeconds.observe(labels, seconds)
+    const key = `${method} ${statusCode} ${route}`
+    let children = this.#requestChildren.get(key)
+    if (children === undefined) {
+      const labels = { method, route, status_code: String(statusCode) }
+      children = { count: this.#requests.labels(labels), time: this.#requestSeconds.labels(labels) }
+      this.#requestChildren.set(key, children)
+    }
+    children.count.inc()
+    children.time.observe(seconds)
   }
 
   readonly observeUpstream = (provider: ProviderName, seconds: number, ok: boolean): void => {
