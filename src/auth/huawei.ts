@@ -1,7 +1,7 @@
 import { DomainError, forbidden, unauthenticated } from '../errors.js'
 import { safeEqual } from '../keys.js'
 import {
-  type HuaweiScheme, MalformedUrlError, SDK_SCHEME, UNSIGNED_PAYLOAD, V11_SCHEME,
+  MalformedUrlError, SDK_SCHEME, UNSIGNED_PAYLOAD,
   canonicalRequest, parseSdkDate, sdkSignature, sha256Hex, v11Signature
 } from '../signing/huawei-apig.js'
 import type { ReplayGuard } from './replay.js'
@@ -25,7 +25,6 @@ import { DEFAULT_SKEW_MS, headerValue, type HeaderBag, type SignedRequest } from
  * back without a second lookup.
  */
 
-export type { HuaweiScheme } from '../signing/huawei-apig.js'
 export type { HeaderBag, SignedRequest } from './signed-request.js'
 
 /** What the key store knows about an access key; routes may carry more (project id…). */
@@ -48,15 +47,7 @@ export interface HuaweiVerifierOptions<K extends HuaweiAccessKey = HuaweiAccessK
 
 export interface HuaweiVerified<K extends HuaweiAccessKey = HuaweiAccessKey> {
   accessKeyId: string
-  scheme: HuaweiScheme
-  /** `X-Project-Id`, only when it was among the signed headers (an unsigned one could be swapped in transit). */
-  projectIdHeader?: string
-  /** Lower-case names the client signed, e.g. to check that `instance-id` was covered. */
-  signedHeaders: string[]
-  /** V11 only: the `Credential=AK/{date}/{region}/{service}` scope. */
-  credentialScope?: { date: string, region: string, service: string }
-  /** `X-Sdk-Date` as epoch ms. */
-  requestTime: number
+  /** What lookupKey returned, so the route needs no second lookup. */
   key: K
 }
 
@@ -96,9 +87,9 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
 
   const payloadHash = resolvePayloadHash(declaredPayloadHash, req.body)
   const canonical = buildCanonicalRequest(req, auth.signedHeaders, headerValues, payloadHash)
-  const expected = auth.scopeText === undefined
+  const expected = auth.scope === undefined
     ? sdkSignature(key.secret, sdkDate, canonical)
-    : v11Signature(auth.accessKeyId, key.secret, sdkDate, auth.scopeText, canonical)
+    : v11Signature(auth.accessKeyId, key.secret, sdkDate, auth.scope.text, canonical)
   if (!safeEqual(expected, auth.signature)) throw mismatch('the request signature does not match')
 
   // The same step as the Alibaba verifier (src/auth/aliyun.ts, requireEnabled): after the
@@ -110,26 +101,16 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
   const fresh = await opts.replay.remember(`hw:${auth.accessKeyId}:${auth.signature}`, requestTime + skewMs)
   if (!fresh) throw unauthenticated('replayed')
 
-  const projectIdHeader = auth.signedHeaders.includes('x-project-id') ? headerValue(req.headers, 'x-project-id') : undefined
-  return {
-    accessKeyId: auth.accessKeyId,
-    scheme: auth.scheme,
-    ...(typeof projectIdHeader === 'string' ? { projectIdHeader: projectIdHeader.trim() } : {}),
-    signedHeaders: [...auth.signedHeaders],
-    ...(auth.scope !== undefined ? { credentialScope: auth.scope } : {}),
-    requestTime,
-    key
-  }
+  return { accessKeyId: auth.accessKeyId, key }
 }
 
 interface ParsedAuthorization {
-  scheme: HuaweiScheme
   accessKeyId: string
   signedHeaders: string[]
   /** Lower-case hex, so that re-casing a signature cannot dodge the replay window. */
   signature: string
-  scope?: { date: string, region: string, service: string }
-  scopeText?: string
+  /** V11 only: the credential scope's day (`yyyymmdd`) and the whole `yyyymmdd/region/service`. */
+  scope?: { date: string, text: string }
 }
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9_-]{1,128}$/
@@ -148,24 +129,21 @@ function parseAuthorization (header: string | undefined): ParsedAuthorization {
   if (header === undefined) throw incomplete('the Authorization header is missing or repeated')
   const m = SCHEME_PREFIX.exec(header)
   if (m === null) throw incomplete('the Authorization scheme must be SDK-HMAC-SHA256 or V11-HMAC-SHA256')
-  const scheme = m[1] as HuaweiScheme
-  const fields = parseFields(header.slice(m[0].length), scheme === SDK_SCHEME ? 'Access' : 'Credential')
+  const plain = m[1] === SDK_SCHEME
+  const fields = parseFields(header.slice(m[0].length), plain ? 'Access' : 'Credential')
   const signedHeaders = parseSignedHeaders(fields.SignedHeaders)
   const signature = fields.Signature
   if (!SIGNATURE_HEX.test(signature)) throw incomplete('Signature must be 64 hex digits')
-  if (scheme === SDK_SCHEME) {
+  if (plain) {
     if (!ACCESS_KEY_ID.test(fields.Access)) throw incomplete('Access is not a valid access key id')
-    return { scheme, accessKeyId: fields.Access, signedHeaders, signature: signature.toLowerCase() }
+    return { accessKeyId: fields.Access, signedHeaders, signature: signature.toLowerCase() }
   }
   const [accessKeyId, date, region, service, ...rest] = fields.Credential.split('/')
   if (accessKeyId === undefined || !ACCESS_KEY_ID.test(accessKeyId) || date === undefined || !/^\d{8}$/.test(date) ||
       region === undefined || !SCOPE_PART.test(region) || service === undefined || !SCOPE_PART.test(service) || rest.length > 0) {
     throw incomplete('Credential must be AK/yyyymmdd/region/service')
   }
-  return {
-    scheme: V11_SCHEME, accessKeyId, signedHeaders, signature: signature.toLowerCase(),
-    scope: { date, region, service }, scopeText: `${date}/${region}/${service}`
-  }
+  return { accessKeyId, signedHeaders, signature: signature.toLowerCase(), scope: { date, text: `${date}/${region}/${service}` } }
 }
 
 type AuthFields<Id extends string> = Record<Id | 'SignedHeaders' | 'Signature', string>

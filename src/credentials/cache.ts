@@ -59,8 +59,6 @@ export class CredentialLru {
     keys.delete(key)
     if (keys.size === 0) this.#byProject.delete(entry.projectId)
   }
-
-  countFor (projectId: string): number { return this.#byProject.get(projectId)?.size ?? 0 }
 }
 
 /** Token bucket per project: `ratePerSecond` refill, `burst` capacity. */

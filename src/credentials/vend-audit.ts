@@ -64,7 +64,7 @@ export class VendAuditLog {
   readonly #sink: VendAuditSink
   readonly #queue: AuditEvent[] = []
   /** This window's events by what was vended to whom; cleared when a flush takes the queue. */
-  readonly #window = new Map<string, AuditEvent & { detail: Record<string, unknown> }>()
+  readonly #window = new Map<string, AuditEvent & { detail: { count: number, last_at: string } }>()
   readonly #maxQueue: number
   readonly #maxBatch: number
   readonly #logger: VendAuditLogger | undefined
@@ -95,7 +95,7 @@ export class VendAuditLog {
     const same = this.#window.get(key)
     if (same !== undefined) {
       this.counters.recorded++
-      same.detail.count = (same.detail.count as number) + 1
+      same.detail.count++
       same.detail.last_at = new Date(this.#now()).toISOString()
       return
     }
@@ -126,7 +126,7 @@ export class VendAuditLog {
         from_cache: vend.fromCache,
         count: 1,
         last_at: at.toISOString()
-      } as Record<string, unknown>
+      }
     }
     this.#queue.push(event)
     this.#window.set(key, event)

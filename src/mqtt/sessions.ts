@@ -131,7 +131,7 @@ export class SessionRegistry {
   end (credential: string): number {
     this.#endedAt.delete(credential)
     this.#endedAt.set(credential, ++this.#tick)
-    if (this.#endedAt.size > MAX_ENDED) this.#endedAt.delete(this.#endedAt.keys().next().value as string)
+    if (this.#endedAt.size > MAX_ENDED) for (const oldest of this.#endedAt.keys()) { this.#endedAt.delete(oldest); break }
     const set = this.#byKey.get(credential)
     if (set === undefined) return 0
     const clients = [...set]

@@ -98,10 +98,10 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
   let stopped = false
 
   interface Reply { text: string, result: ResultCode }
-  const reply = (request: StorageConfigGetRequestType, data: StorageConfigGetReplyType['data'], at = now()): Reply => {
+  const reply = (request: StorageConfigGetRequestType, data: StorageConfigGetReplyType['data'] & { result: ResultCode }, at = now()): Reply => {
     // Field order as in the vendor's example reply.
     const body: StorageConfigGetReplyType = { method: STORAGE_CONFIG_GET, tid: request.tid, bid: request.bid, timestamp: at, data }
-    return { text: JSON.stringify(body), result: data.result as ResultCode }
+    return { text: JSON.stringify(body), result: data.result }
   }
   const failure = (request: StorageConfigGetRequestType, result: Exclude<ResultCode, 0>): Reply => reply(request, { result })
 

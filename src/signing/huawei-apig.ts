@@ -160,8 +160,7 @@ export const v11Signature = (accessKeyId: string, secret: string, sdkDate: strin
 export function parseSdkDate (value: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
   if (m === null) return undefined
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number]
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s)
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
   // Date.UTC rolls 20240231 over to March; a round trip catches impossible dates.
   return formatSdkDate(ms) === value ? ms : undefined
 }

@@ -138,7 +138,7 @@ export class AccessKeys {
 export async function recordLastUsed (db: Queryable, table: 'access_keys' | 'api_tokens', uses: ReadonlyMap<string, Date>): Promise<void> {
   if (uses.size === 0) return
   const ids = [...uses.keys()]
-  const times = ids.map((id) => (uses.get(id) as Date).toISOString())
+  const times = [...uses.values()].map((at) => at.toISOString()) // same order as the keys
   await db.query(
     `update ${table} as t set last_used_at = greatest(t.last_used_at, u.at)
      from unnest($1::text[], $2::timestamptz[]) as u(id, at)

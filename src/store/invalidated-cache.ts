@@ -41,7 +41,7 @@ export class InvalidatedCache<V> {
     const value = await load()
     if (generation !== this.#generation) return value
     if (this.#entries.size >= this.#maxEntries && !this.#entries.has(key)) {
-      this.#entries.delete(this.#entries.keys().next().value as string)
+      for (const oldest of this.#entries.keys()) { this.#entries.delete(oldest); break }
     }
     this.#entries.set(key, { value, until: now + (value === undefined ? this.#missTtlMs : this.#ttlMs) })
     return value

@@ -67,7 +67,9 @@ export async function startHarness (t: Teardown, options: HarnessOptions = {}): 
         res.setHeader('content-type', 'application/json')
         res.setHeader('x-request-id', randomUUID())
         if (outcome.ok) {
-          res.end(JSON.stringify({ ok: true, access_key_id: outcome.verified.accessKeyId, scheme: outcome.verified.scheme }))
+          // The scheme the verifier has just accepted, as the client announced it.
+          const scheme = String(raw.headers.authorization).split(' ')[0]
+          res.end(JSON.stringify({ ok: true, access_key_id: outcome.verified.accessKeyId, scheme }))
         } else {
           res.statusCode = outcome.kind === 'forbidden' ? 403 : 401
           res.end(JSON.stringify({ error_code: 'APIGW.0301', error_msg: `${outcome.code}: ${outcome.message}` }))
@@ -97,7 +99,7 @@ export async function startHarness (t: Teardown, options: HarnessOptions = {}): 
 
 async function answer (raw: RawRequest, options: HarnessOptions, replay: MemoryReplayGuard): Promise<Outcome> {
   if (options.verify === false) {
-    return { ok: true, verified: { accessKeyId: '', scheme: SDK_SCHEME, signedHeaders: [], requestTime: 0, key: { secret: '', projectId: '' } } }
+    return { ok: true, verified: { accessKeyId: '', key: { secret: '', projectId: '' } } }
   }
   try {
     const verified = await verifyHuaweiRequest<Key>(raw, {
