@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import { startServer } from '../../src/server.js'
 import { LOCAL_TARGET, randomSn, VENDOR_EXAMPLE_REQUEST } from './storage-config-world.js'
 import { freePort } from '../helpers/net.js'
+import { until } from '../helpers/until.js'
 
 
 t.test('startServer answers storage_config_get on its embedded broker and stops the responder on close', async (t) => {
@@ -40,6 +41,8 @@ t.test('startServer answers storage_config_get on its embedded broker and stops 
   await dock.subscribeAsync(`thing/product/${sn}/requests_reply`, { qos: 1 })
   await dock.publishAsync(`thing/product/${sn}/requests`, VENDOR_EXAMPLE_REQUEST, { qos: 1 })
   t.match(await reply, { tid: '123', bid: '456', data: { result: 0, output: { object_key_prefix: `media/${sn}/`, provider: 'ali' } } })
+  // Counted once the broker has acknowledged the reply, which may come after the dock has it.
+  await until(() => server.storageConfig?.counters.results[0] === 1)
   t.same(server.storageConfig?.counters.results, { 0: 1 })
 
   await server.close()

@@ -109,7 +109,7 @@ t.test('external transport against a real broker: shared subscription answers ea
   const root = `stsgate-test-${randomBytes(6).toString('hex')}` // parallel runs never collide
   const open = async (name: string): Promise<MqttTransport> => {
     // No catch: an unreachable broker must fail this test loudly.
-    const tr = await externalTransport(url, { clientId: `${root}-${name}`, shareGroup: 'stsgate', connectTimeoutMs: 5000, reconnectPeriodMs: 100 })
+    const tr = await externalTransport(url, { clientId: `${root}-${name}`, shareGroup: root, connectTimeoutMs: 5000, reconnectPeriodMs: 100 })
     t.teardown(() => tr.close())
     return tr
   }
