@@ -179,6 +179,16 @@ export const NewDevice = Type.Object({
 export const DeviceView = Type.Object({
   device_id: Type.String(), has_secondary_secret: Type.Boolean(), created_at: Timestamp, updated_at: Timestamp
 }, { description: 'The device (never its secrets)' })
+export const ResetDeviceSecretBody = Type.Object({
+  secret: Type.Optional(DeviceSecret),
+  secret_type: Type.Optional(Type.Union([Type.Literal('PRIMARY'), Type.Literal('SECONDARY')], { default: 'PRIMARY' })),
+  force_disconnect: Type.Optional(Type.Boolean({ default: false, description: 'Close the device\'s live MQTT sessions on every instance' }))
+}, { additionalProperties: false })
+export const DeviceSecretReset = Type.Object({
+  device_id: Type.String(),
+  secret: Type.String({ description: 'The new secret; shown only in this response' }),
+  secret_type: Type.String()
+}, { description: 'The device\'s new secret (shown only here)' })
 export const DeviceList = Type.Object({ devices: Type.Array(DeviceView) }, { description: 'The project\'s devices' })
 
 // ---- gateways ----

@@ -25,12 +25,14 @@ import { createProvider } from './providers/create-provider.js'
 import { BindingDirectory } from './credentials/bindings.js'
 import { VendAuditLog } from './credentials/vend-audit.js'
 import { LastUsedLog } from './auth/last-used.js'
+import { MetricSeries } from './operations/series.js'
 import { RecordedVending } from './credentials/recorded-vending.js'
 import { authentication } from '../routes/authenticate.js'
 import { DeviceSecretService } from './devices/service.js'
 import { Operations } from './operations/operations.js'
 import metrics, { observeRequests } from '../routes/metrics.js'
 import health from '../routes/health.js'
+import operatorConsole from '../routes/console.js'
 import admin from '../routes/admin/index.js'
 import { renderAdminError } from '../routes/admin/dialect.js'
 import { useErrorDialect } from '../routes/dialects/install.js'
@@ -50,6 +52,7 @@ declare module 'fastify' {
     operations: Operations
     vendAudit: VendAuditLog
     lastUsed: LastUsedLog
+    series: MetricSeries
     /** The shared Redis (STSGATE_REDIS_URL), for the MQTT login limits started beside the app; undefined without one. */
     redis: Redis | undefined
     /** Every contract vends through this: credential, then its audit record. */
@@ -179,6 +182,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   }))
   app.decorate('vending', new RecordedVending(app.credentials, vendAudit))
   operations.metrics.collectCredentials(app.credentials)
+  const series = new MetricSeries({ counters: app.credentials.counters, mqttSessions: () => operations.mqttStatus().connections ?? undefined })
+  series.start()
+  app.decorate('series', series)
+  app.addHook('onClose', async () => { series.stop() })
   observeRequests(app, operations.metrics)
   logRequests(app)
   // Every answer carries X-Request-Id; a contract adds its own header in its plugin (useErrorDialect).
@@ -237,6 +244,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(health)
   await app.register(metrics, { adminToken: deps.adminToken })
   await app.register(admin, { prefix: '/admin/v1', adminToken: deps.adminToken })
+  await app.register(operatorConsole)
   // Each contract under its own prefix, so unknown paths and methods below it answer in its dialect.
   await app.register(edas, { prefix: '/pop' })
   await app.register(workspace, { prefix: '/v1' })

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { adminErrors, CreateDeviceBody, DeviceList, DeviceParams, DeviceView, NewDevice, ProjectParams } from '../../schemas/admin.js'
+import {
+  adminErrors, CreateDeviceBody, DeviceList, DeviceParams, DeviceSecretReset, DeviceView, NewDevice, ProjectParams, ResetDeviceSecretBody
+} from '../../schemas/admin.js'
 import { generateDeviceSecret } from '../../src/devices/secret.js'
 import type { DeviceSummary } from '../../src/store/devices.js'
 import { absentBodyIsEmpty } from '../../src/http-body.js'
@@ -38,6 +40,25 @@ const devices: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/projects/:project_id/devices/:device_id', {
     schema: { ...adminDocs, summary: 'Show a device', params: DeviceParams, response: { 200: DeviceView, ...adminErrors(404) } }
   }, async (req) => deviceView(await store.devices.get(req.params.project_id, req.params.device_id)))
+
+  app.post('/projects/:project_id/devices/:device_id/reset-secret', {
+    schema: {
+      ...adminDocs,
+      summary: 'Reset a device secret (generated when absent, shown only here), optionally closing its live sessions',
+      params: DeviceParams, body: Type.Optional(ResetDeviceSecretBody), response: { 200: DeviceSecretReset, ...adminErrors(404) }
+    },
+    preValidation: absentBodyIsEmpty
+  }, async (req) => {
+    const reset = await app.devices.reset({
+      projectId: req.params.project_id,
+      deviceId: req.params.device_id,
+      secret: req.body?.secret,
+      secretType: req.body?.secret_type ?? 'PRIMARY',
+      forceDisconnect: req.body?.force_disconnect ?? false,
+      actor: ADMIN_ACTOR
+    })
+    return { device_id: reset.deviceId, secret: reset.secret, secret_type: reset.secretType }
+  })
 
   app.delete('/projects/:project_id/devices/:device_id', {
     schema: { ...adminDocs, summary: 'Delete a device', params: DeviceParams, response: { 204: Type.Null({ description: 'Done; no body' }), ...adminErrors(404) } }

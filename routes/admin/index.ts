@@ -10,6 +10,7 @@ import gateways from './gateways.js'
 import credentials from './credentials.js'
 import status from './status.js'
 import audit from './audit.js'
+import series from './series.js'
 import { requireAdminToken } from './token.js'
 
 export interface AdminOptions { adminToken: string }
@@ -27,5 +28,6 @@ const admin: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { adminToken 
   await app.register(credentials)
   await app.register(status)
   await app.register(audit)
+  await app.register(series)
 }
 export default admin

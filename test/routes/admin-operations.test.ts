@@ -104,6 +104,31 @@ for (const kind of STORE_KINDS) {
       t.same((await h.admin('GET', path)).body, before)
     })
 
+    t.test('device secret reset from the admin API: generated and shown once, the old one refused, audited without the secret', async (t) => {
+      const p = (await h.admin('POST', '/projects', { name: `devices-${kind}` })).body.project_id
+      const device = await h.admin('POST', `/projects/${p}/devices`, { device_id: `reset-${kind}`, secret: 'old-Secret-123' })
+      const reset = await h.admin('POST', `/projects/${p}/devices/${device.body.device_id}/reset-secret`, { force_disconnect: true })
+      t.match(reset, { status: 200, body: { device_id: device.body.device_id, secret: /^[0-9a-f]{32}$/, secret_type: 'PRIMARY' } })
+      const chosen = await h.admin('POST', `/projects/${p}/devices/${device.body.device_id}/reset-secret`, { secret: 'new-Secret-456', secret_type: 'SECONDARY' })
+      t.match(chosen.body, { secret: 'new-Secret-456', secret_type: 'SECONDARY' })
+      t.match(await h.admin('POST', `/projects/${p}/devices/${device.body.device_id}/reset-secret`, { secret: 'short' }), { status: 400, body: { error: 'validation', message: /secret/ } })
+      t.match(await h.admin('POST', `/projects/${p}/devices/nope/reset-secret`), { status: 404, body: { error: 'device_not_found' } })
+      const audit = JSON.stringify((await h.admin('GET', `/audit?project_id=${p}`)).body)
+      t.notOk(audit.includes(reset.body.secret) || audit.includes('new-Secret-456'), 'the audit log never holds the secret')
+    })
+
+    t.test('series: the open interval counts vends at once', async (t) => {
+      const project = await createEdasProject(h)
+      // Summed over every point, so a sample that closes the interval meanwhile changes nothing.
+      const total = (points: Array<{ vends: number }>): number => points.reduce((sum, p) => sum + p.vends, 0)
+      const before = total((await h.admin('GET', '/series')).body.points)
+      await popCore(endpoint, project)
+      const res = await h.admin('GET', '/series')
+      t.equal(res.status, 200)
+      t.match(res.body.points.at(-1), { partial: true, upstream: { local: { calls: Number, failures: 0 } } })
+      t.equal(total(res.body.points), before + 1, 'the vend is counted at once, before the next sample')
+    })
+
     t.test('projects are found by name', async (t) => {
       const name = `find-me-${kind}`
       const a = await h.admin('POST', '/projects', { name })
