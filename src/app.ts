@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyHttpOptions } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import swagger from '@fastify/swagger'
@@ -133,7 +133,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.logStream === undefined ? {} : { stream: deps.logStream })
     },
     // One line per request instead, from routes/request-log.ts.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     childLoggerFactory: bindWithoutRedaction,
     requestIdHeader: false,
