@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 /**
  * K simulated DJI docks, each logged in to the embedded broker with its own
  * gateway login, asking storage_config_get in a closed loop (`window` requests
- * outstanding per dock, QoS 1 both ways as in specs/dji.md) for `seconds`.
+ * outstanding per dock, QoS 1 both ways as in docs/dji.md) for `seconds`.
  */
 
 export interface DockLogin { sn: string, username: string, password: string }

@@ -16,7 +16,7 @@ const EMPTY_MD5 = createHash('md5').update('').digest('base64')
 /**
  * Classic ROA (`acs AK:HMAC-SHA1`), as @alicloud/pop-core's ROAClient sends it:
  * StringToSign = METHOD, Accept, Content-MD5, Content-Type, Date (each + "\n"),
- * the sorted `x-acs-*` headers, then the resource (specs/edas.md).
+ * the sorted `x-acs-*` headers, then the resource (docs/edas.md "Authentication").
  */
 export function signRoa (key: AccessKey, path: string, host: string): Record<string, string> {
   const headers: Record<string, string> = {

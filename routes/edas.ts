@@ -12,7 +12,7 @@ import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { popErrorResponses, renderPopError } from './dialects/pop.js'
 
 /**
- * Alibaba EDAS GetPackageStorageCredential (../shared/specs/edas.md):
+ * Alibaba EDAS GetPackageStorageCredential (docs/edas.md):
  * `GET /pop/v5/package_storage_credential`, ROA or ACS3 signed; the access key
  * names the project, the project's EDAS binding names bucket and key prefix.
  * Registered under the `/pop` prefix, so every unknown path and method below

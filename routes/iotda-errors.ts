@@ -57,7 +57,7 @@ export const IOTDA_ERRORS: HuaweiCodeTable = {
     // routes/dialects/fastify-failures.ts
     validation: IOTDA.invalidInput,
     request_too_large: IOTDA.invalidInput,
-    // specs/README.md: IoTDA answers a bad body or media type with 400 IOTDA.000008
+    // docs/iotda.md "Errors": IoTDA answers a bad body or media type with 400 IOTDA.000008
     malformed_json: IOTDA.badRequest,
     unsupported_media_type: IOTDA.badRequest,
     body_too_large: IOTDA.badRequest,

@@ -11,7 +11,7 @@ import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { IOTDA_ERROR_STATUSES, IOTDA_ERRORS, renderIotdaError } from './iotda-errors.js'
 
 /**
- * Huawei IoTDA ResetDeviceSecret (../shared/specs/iotda.md). Registered under
+ * Huawei IoTDA ResetDeviceSecret (docs/iotda.md). Registered under
  * the `/v5` prefix: unknown paths and methods there answer in IoTDA's dialect.
  */
 const RESET = '/iot/:project_id/devices/:device_id/action'

@@ -13,7 +13,7 @@ import { refuseOtherMethods, useErrorDialect } from './dialects/install.js'
 import { renderWorkspaceError, WORKSPACE_ERROR_STATUSES, WORKSPACE_ERRORS } from './workspace-errors.js'
 
 /**
- * Huawei Workspace app-warehouse authorize (../shared/specs/workspace.md).
+ * Huawei Workspace app-warehouse authorize (docs/workspace.md).
  * Registered under the `/v1` prefix: unknown paths and methods there answer in
  * this contract's dialect.
  */
@@ -23,7 +23,7 @@ const INSTALLER_ACTIONS: readonly StorageAction[] = ['put', 'delete']
 const MAX_NAME_BYTES = 255
 const FORBIDDEN_CHARS = /[/\\*?${}]/u
 
-/** The name becomes an object key and a policy resource: nothing in it may widen the grant (security.md rule 1). */
+/** The name becomes an object key and a policy resource: nothing in it may widen the grant (docs/security.md rule 1). */
 export function checkAppFileName (name: string): void {
   const reject = (why: string): never => { throw invalid('invalid_object_name', `app_file_name ${why}`) }
   if (name.length === 0) reject('is empty')

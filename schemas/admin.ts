@@ -3,7 +3,7 @@ import { described, KeyPrefix, ProjectId, Timestamp } from './common.js'
 
 /**
  * The operator API under /admin/v1. Field names are fixed: operators' scripts
- * rely on them (issue "Foundation", part 4; upstream fields per specs/upstream.md).
+ * rely on them (issue "Foundation", part 4; upstream fields per docs/upstream.md "Target configuration").
  */
 
 export const AdminError = Type.Object({

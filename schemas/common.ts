@@ -5,7 +5,7 @@ export const ProjectId = Type.String({ pattern: '^[0-9a-f]{32}$', description: '
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'UTC, ISO-8601' })
 
-/** Object-key prefix: a name that reaches a session policy (security.md rule 1). */
+/** Object-key prefix: a name that reaches a session policy (docs/security.md rule 1). */
 export const KeyPrefix = Type.String({
   minLength: 2,
   maxLength: 512,

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 
 /**
  * DJI Cloud API `storage_config_get` ("Obtain Temporary Credential",
- * ../shared/seeds/dji-storage-config-get.md): the dock publishes the request
+ * docs/dji.md "3. The exchange"): the dock publishes the request
  * on `thing/product/{gateway_sn}/requests`, the server answers on
  * `thing/product/{gateway_sn}/requests_reply`.
  */

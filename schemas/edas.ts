@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 
 /**
  * Alibaba EDAS GetPackageStorageCredential (GET /pop/v5/package_storage_credential),
- * field for field as on the vendor page (../shared/seeds/edas-get-package-storage-credential.txt).
+ * field for field as on the vendor page (docs/edas.md "Success (HTTP 200)").
  */
 
 export const PackageStorageCredential = Type.Object({

@@ -4,7 +4,7 @@ import { described, ProjectId } from './common.js'
 /**
  * Huawei IoTDA ResetDeviceSecret
  * `POST /v5/iot/{project_id}/devices/{device_id}/action?action_id=resetSecret`
- * (../shared/specs/iotda.md, vendor page 重置设备密钥). Field names, casing and
+ * (docs/iotda.md, vendor page 重置设备密钥). Field names, casing and
  * value rules are the vendor's, so the IoTDA SDKs parse the replies unchanged.
  */
 

@@ -3,7 +3,7 @@ import { described, ProjectId } from './common.js'
 
 /**
  * Huawei Workspace `POST /v1/{project_id}/app-warehouse/action/authorize`
- * (../shared/specs/workspace.md). Field names, nesting and formats are the
+ * (docs/workspace.md). Field names, nesting and formats are the
  * vendor's, so Huawei clients parse the replies unchanged.
  */
 

@@ -145,7 +145,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const databaseUrl = get<string | undefined>('STSGATE_DATABASE_URL')
   if (databaseUrl !== undefined) {
-    // Instances sharing a database must share these; generated ones only make sense embedded (security.md rule 3).
+    // Instances sharing a database must share these; generated ones only make sense embedded (docs/security.md rule 3).
     if (get('STSGATE_MASTER_KEY') === undefined) problems.push('STSGATE_MASTER_KEY: required when STSGATE_DATABASE_URL is set (every instance must use the same key)')
     if (get('STSGATE_ADMIN_TOKEN') === undefined) problems.push('STSGATE_ADMIN_TOKEN: required when STSGATE_DATABASE_URL is set (every instance must use the same token)')
   }

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /**
- * The deployment's master key and everything derived from it (security.md rule 3).
+ * The deployment's master key and everything derived from it (docs/security.md rule 3).
  *
  * Each use gets its own sub-key through HKDF-SHA256, so a key used to seal
  * store columns never doubles as a MAC key. Sealed values carry the key id so

@@ -86,7 +86,7 @@ export async function startServer (config: Config, options: { logStream?: NodeJS
       onSessionLimit: metrics.recordSessionLimit,
       ...(app.redis === undefined ? {} : { redis: { client: app.redis, prefix: config.redisPrefix } })
     })
-    // DJI storage_config_get (specs/dji.md), on whichever broker MQTT uses.
+    // DJI storage_config_get (docs/dji.md), on whichever broker MQTT uses.
     if (mqtt.transport !== undefined) {
       responder = await startStorageConfigResponder({
         transport: mqtt.transport, gateways: new GatewayVendDirectory(store), credentials: app.vending, config: config.dji, logger: app.log

@@ -118,7 +118,7 @@ const targets: FastifyPluginAsyncTypebox = async (app) => {
       wanted.push({ kind: 'edas', targetId: req.body.edas.target_id, prefix: req.body.edas.key_prefix ?? `release-pkg/${projectId}/` })
     }
     if (req.body.workspace !== undefined) {
-      // Per-project default directory (security.md rule 4): tenants never share one.
+      // Per-project default directory (docs/security.md rule 4): tenants never share one.
       wanted.push({ kind: 'workspace', targetId: req.body.workspace.target_id, prefix: req.body.workspace.directory ?? `file/${projectId}/` })
     }
     return bindingsView(await store.targets.putBindings(projectId, wanted, ADMIN_ACTOR))

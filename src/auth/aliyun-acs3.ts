@@ -13,7 +13,7 @@ import type { SignedRequest } from './signed-request.js'
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256'
 
-/** security.md rule 2: the client picks the signed headers, but these must be among them. */
+/** docs/security.md rule 2: the client picks the signed headers, but these must be among them. */
 const REQUIRED_SIGNED_HEADERS = ['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'] as const
 
 const HEADER_NAME = /^[a-z0-9-]+$/
@@ -72,7 +72,7 @@ function signedHeaderList (text: string): string[] {
   return names
 }
 
-/** The hex SHA-256 of the body; `UNSIGNED-PAYLOAD` would leave the JSON body unbound (security.md rule 2). */
+/** The hex SHA-256 of the body; `UNSIGNED-PAYLOAD` would leave the JSON body unbound (docs/security.md rule 2). */
 function contentSha256Header (req: SignedRequest): string {
   const value = requiredHeader(req, 'x-acs-content-sha256')
   if (value === 'UNSIGNED-PAYLOAD') throw incompleteSignature('UNSIGNED-PAYLOAD is not accepted: the body must be signed')

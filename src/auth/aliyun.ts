@@ -11,7 +11,7 @@ import { DEFAULT_SKEW_MS, type SignedRequest } from './signed-request.js'
  * Server-side verification of Alibaba signed requests (EDAS contract): classic
  * ROA (`acs AK:sig`, HMAC-SHA1) and V3 (`ACS3-HMAC-SHA256`).
  *
- * Order (security.md rule 2): parse → time window → key lookup → constant-time
+ * Order (docs/security.md rule 2): parse → time window → key lookup → constant-time
  * signature check → body digest → disabled key → record the nonce. A request
  * that fails any step never reaches the replay guard, so garbage cannot burn a
  * nonce; the Huawei verifier (src/auth/huawei.ts) keeps the same order.

@@ -41,7 +41,7 @@ export interface HuaweiVerifierOptions<K extends HuaweiAccessKey = HuaweiAccessK
   now?: () => number
   /** Accepted clock skew either way, and the replay window; default 15 minutes. */
   skewMs?: number
-  /** `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` is refused unless set (security.md rule 2: never on JSON routes). */
+  /** `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` is refused unless set (docs/security.md rule 2: never on JSON routes). */
   allowUnsignedPayload?: boolean
 }
 
@@ -97,7 +97,7 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
   // refused request changes no state.
   if (key.disabled === true) throw forbidden('access_key_disabled')
 
-  // Recorded only after verification, so garbage cannot burn a signature (security.md rule 2).
+  // Recorded only after verification, so garbage cannot burn a signature (docs/security.md rule 2).
   const fresh = await opts.replay.remember(`hw:${auth.accessKeyId}:${auth.signature}`, requestTime + skewMs)
   if (!fresh) throw unauthenticated('replayed')
 
@@ -176,7 +176,7 @@ function parseSignedHeaders (list: string): string[] {
 }
 
 /**
- * security.md rule 2: `host` (with its port, as the SDK signs it) and
+ * docs/security.md rule 2: `host` (with its port, as the SDK signs it) and
  * `x-sdk-date` must be signed; every signed header must be present.
  */
 function signedHeaderValues (signed: readonly string[], headers: HeaderBag): Map<string, string> {

@@ -10,7 +10,7 @@ import type { ReplayGuard } from './replay.js'
  *
  * Fails closed: when Redis does not answer (within the client's command
  * timeout) the request is refused with a 503 `replay_store_unavailable`,
- * because accepting it could accept a replay (security.md rule 2).
+ * because accepting it could accept a replay (docs/security.md rule 2).
  */
 export class RedisReplayGuard implements ReplayGuard {
   constructor (

@@ -1,5 +1,5 @@
 /**
- * The pieces of credential reuse (upstream.md, "Reuse"), memory only because
+ * The pieces of credential reuse (docs/upstream.md, "Reuse"), memory only because
  * entries hold secrets: a bounded LRU with a per-project share, a per-project
  * minting budget, and a short negative cache for failing scopes.
  */

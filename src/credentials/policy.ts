@@ -4,7 +4,7 @@ import type { ProviderName } from '../domain/target.js'
 
 /**
  * Session policies: the only place a name chosen by a caller reaches a policy
- * (security.md rule 1). `policyResource` is the one function that renders a
+ * (docs/security.md rule 1). `policyResource` is the one function that renders a
  * resource; everything else goes through it.
  */
 export type PolicyDialect = 'ram' | 'iam' | 'obs'

@@ -6,7 +6,7 @@ import { scopeKey, type Scope } from '../domain/scope.js'
 import type { ProviderName, StorageTarget } from '../domain/target.js'
 
 /**
- * vend(scope) → a credential from the cache or freshly minted (upstream.md, "Reuse").
+ * vend(scope) → a credential from the cache or freshly minted (docs/upstream.md, "Reuse").
  *
  * - Concurrent misses for one scope share one upstream call (single-flight).
  * - An entry is served while it has at least `minRemaining` left: by default

@@ -4,7 +4,7 @@ import type { Scope } from '../domain/scope.js'
 import { normalizeActions, scopeKey } from '../domain/scope.js'
 
 /**
- * Vend events, batched (security.md rule 8): `record` only queues, so the hot
+ * Vend events, batched (docs/security.md rule 8): `record` only queues, so the hot
  * path never waits on the store; a timer flushes the queue at least every
  * `intervalMs` into this instance's own chain (`vend:<instance id>`), one
  * transaction per batch, and `close` flushes what is left. A failed flush

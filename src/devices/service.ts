@@ -29,7 +29,7 @@ export interface ResetSecretResult {
 }
 
 /**
- * Resets device secrets (specs/iotda.md "What a reset means"). The store
+ * Resets device secrets (docs/iotda.md "Success (HTTP 200)"). The store
  * commits the new sealed secret, its audit event (without the secret) and the
  * change notice in one transaction before this returns: when it throws, the
  * old secrets are still in force; when it returns, every instance refuses the

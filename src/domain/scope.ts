@@ -56,7 +56,7 @@ export const normalizeActions = (actions: readonly StorageAction[]): StorageActi
 /**
  * Stable cache key of a scope. It carries the target version, so a changed
  * target never serves a credential minted under its old configuration
- * (upstream.md, "Reuse"). JSON keeps the parts unambiguous whatever
+ * (docs/upstream.md, "Reuse"). JSON keeps the parts unambiguous whatever
  * characters a prefix holds.
  */
 export function scopeKey (scope: Scope): string {

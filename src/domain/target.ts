@@ -1,6 +1,6 @@
 /**
  * A storage target: where vended credentials point and how they are minted
- * (../shared/specs/upstream.md, "Target configuration"). Upstream secrets are
+ * (docs/upstream.md, "Target configuration"). Upstream secrets are
  * already decrypted here; the store seals them at rest.
  */
 export interface AliyunUpstream {

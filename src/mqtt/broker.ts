@@ -24,7 +24,7 @@ export interface EmbeddedBrokerOptions {
   tls?: { cert: string | Buffer, key: string | Buffer }
   devices: DeviceDirectory
   gateways: GatewayDirectory
-  /** STSGATE_MQTT_REQUIRE_TIMESTAMP=1: refuse IoTDA sign_type 0 (security.md rule 7). */
+  /** STSGATE_MQTT_REQUIRE_TIMESTAMP=1: refuse IoTDA sign_type 0 (docs/security.md rule 7). */
   requireTimestamp: boolean
   logger: BrokerLogger
   /** Clock in epoch milliseconds; tests move it. */
@@ -71,7 +71,7 @@ export interface EmbeddedBroker {
   close (): Promise<void>
 }
 
-/** The broker must stay loopback-only unless TLS is configured (security.md rule 7). */
+/** The broker must stay loopback-only unless TLS is configured (docs/security.md rule 7). */
 export function isLoopback (host: string): boolean {
   if (host === 'localhost') return true
   if (isIP(host) === 4) return host.startsWith('127.')
@@ -152,8 +152,8 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   }
 
   /*
-   * Refused publishes are dropped, not answered by a disconnect (dji.md
-   * "Broker": docks would loop reconnecting). MQTT 3.1.1 allows exactly that:
+   * Refused publishes are dropped, not answered by a disconnect (docs/dji.md "Topics and ACLs":
+   * docks would loop reconnecting). MQTT 3.1.1 allows exactly that:
    * "It MUST either make a positive acknowledgement … or close the Network
    * Connection" [MQTT-3.3.5-2]. aedes has no drop: an error from
    * authorizePublish closes the connection (moscajs/aedes#210). So
@@ -278,7 +278,7 @@ export async function startEmbeddedBroker (opts: EmbeddedBrokerOptions): Promise
   const scheme = opts.tls === undefined ? 'mqtt' : 'mqtts'
   if (opts.tls === undefined && !isLoopback(opts.host)) {
     logger.warn({ host: opts.host, port },
-      'embedded MQTT broker listens in plaintext on a non-loopback address: device and dock passwords cross the network readable; configure TLS (security.md rule 7)')
+      'embedded MQTT broker listens in plaintext on a non-loopback address: device and dock passwords cross the network readable; configure TLS (docs/security.md rule 7)')
   }
   logger.info({ url: `${scheme}://${opts.host}:${port}` }, 'embedded MQTT broker listening')
 

@@ -8,7 +8,7 @@ export interface DeviceDirectory {
   findDevice (deviceId: string): Promise<{ projectId: string, primarySecret: string | null, secondarySecret: string | null } | undefined>
 }
 
-/** What an IoTDA ClientId says (specs/iotda.md "Device MQTT login"). */
+/** What an IoTDA ClientId says (docs/iotda.md "Device MQTT login (IoTDA rule)"). */
 export interface DeviceClientId {
   deviceId: string
   /** 0: the timestamp is not checked; 1: it must be within the current UTC hour ± 1. */
@@ -57,7 +57,7 @@ export type DeviceLoginResult =
   | { ok: false, reason: DeviceLoginRefusal }
 
 export interface DeviceLoginPolicy {
-  /** STSGATE_MQTT_REQUIRE_TIMESTAMP=1 (security.md rule 7): refuse sign_type 0. */
+  /** STSGATE_MQTT_REQUIRE_TIMESTAMP=1 (docs/security.md rule 7): refuse sign_type 0. */
   requireTimestamp: boolean
   now: () => number
 }
@@ -82,7 +82,7 @@ export async function verifyDeviceLogin (
   const device = await devices.findDevice(parsed.deviceId)
   if (device === undefined) return { ok: false, reason: 'unknown_device' }
   const given = password ?? Buffer.alloc(0)
-  // Primary first, then secondary (iotda.md "What a reset means"); each compare is constant-time.
+  // Primary first, then secondary (docs/iotda.md "Success (HTTP 200)"); each compare is constant-time.
   if (device.primarySecret !== null && safeEqual(given, devicePassword(device.primarySecret, parsed.timestamp))) {
     return { ok: true, deviceId: parsed.deviceId, projectId: device.projectId, secret: 'primary' }
   }

@@ -24,7 +24,7 @@ export const SERVICE_USERNAME_PREFIX = 'service:'
 /*
  * DJI Cloud API topic tree: a gateway talks on `thing/product/{sn}/…`
  * (osd, state, services, events, requests and their `_reply`s) and
- * `sys/product/{sn}/…` (status). specs/dji.md "Broker": a gateway may use
+ * `sys/product/{sn}/…` (status). docs/dji.md "Topics and ACLs": a gateway may use
  * exactly these, for its own sn and its registered sub-devices' sns.
  */
 const ROOTS = ['thing/product/', 'sys/product/'] as const

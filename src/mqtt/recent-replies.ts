@@ -1,7 +1,7 @@
 /**
  * Replies to recent requests, keyed by (gateway sn, tid): a QoS 1 redelivery
  * of the same request gets the same reply without a second vend
- * (specs/dji.md: "never key anything on `tid` alone" — tids are chosen by
+ * (docs/dji.md "3. The exchange": nothing is keyed on `tid` alone — tids are chosen by
  * docks, so two docks may well use the same one).
  *
  * Bounded in time (`windowMs`) and size (`maxEntries`, oldest dropped

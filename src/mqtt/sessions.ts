@@ -21,9 +21,9 @@ export interface ServiceCredential {
  * Which login rule a CONNECT is judged by — the one place that decides.
  *
  * - `device`: the ClientId has IoTDA's shape `{device_id}_0_{sign_type}_{YYYYMMDDHH}`
- *   *and* the username equals that device id (iotda.md). Such a CONNECT is
+ *   *and* the username equals that device id (docs/iotda.md "Device MQTT login (IoTDA rule)"). Such a CONNECT is
  *   judged by the IoTDA rule only; it never falls back to gateway login.
- * - `service`: the username starts with `service:` (the operator's server, dji.md).
+ * - `service`: the username starts with `service:` (the operator's server, docs/dji.md "Topics and ACLs").
  * - `gateway`: everything else (a DJI dock: any ClientId, username = sn).
  *   An IoTDA-shaped ClientId whose username is not its device id lands here
  *   too and fails unless it really is a dock's sn and password: every path

@@ -27,7 +27,7 @@ export function requestTopicSn (topic: string): string | undefined {
 export const replyTopic = (sn: string): string => `thing/product/${sn}/requests_reply`
 
 /**
- * Sorts a message on `thing/product/+/requests` (specs/dji.md, "Request").
+ * Sorts a message on `thing/product/+/requests` (docs/dji.md "3. The exchange").
  * Never throws: whatever arrives is one of the three kinds.
  */
 export function parseStorageConfigRequest (topic: string, payload: Buffer, maxBytes = DEFAULT_MAX_REQUEST_BYTES): ParsedRequest {

@@ -15,7 +15,7 @@ import type { MqttTransport } from './transport.js'
 
 /**
  * The DJI Cloud API contract adapter, the MQTT counterpart of the route
- * plugins: the storage_config_get responder (specs/dji.md). A dock asks on
+ * plugins: the storage_config_get responder (docs/dji.md). A dock asks on
  * `thing/product/{sn}/requests` for temporary object-storage credentials and
  * gets them on `thing/product/{sn}/requests_reply`. Like the routes it builds
  * its scope with `scopeFor`, vends through the recorded vending seam and asks
@@ -24,10 +24,10 @@ import type { MqttTransport } from './transport.js'
 
 export const REQUESTS_FILTER = 'thing/product/+/requests'
 
-/** specs/dji.md: "object writes (and reads, for resume)" — multipart included, since media files are large. */
+/** docs/dji.md "3. The exchange": object writes, reads (to resume) and multipart, since media files are large. */
 export const GATEWAY_ACTIONS: readonly StorageAction[] = ['put', 'get', 'multipart']
 
-/** specs/dji.md: DJI docks know `ali` and `aws`; the local issuer poses as `ali`. */
+/** docs/dji.md "3. The exchange": DJI docks know `ali` and `aws`; the local issuer poses as `ali`. */
 const DJI_PROVIDER: Partial<Record<ProviderName, 'ali' | 'aws'>> = { local: 'ali', aliyun: 'ali', aws: 'aws' }
 
 export interface GatewayLookup {
@@ -132,7 +132,7 @@ export async function startStorageConfigResponder (options: StorageConfigRespond
       logger.error({ ...log, target_id: target.id, provider: target.provider }, 'storage_config_get: the gateway\'s target provider is not one DJI docks know (ali, aws)')
       return failure(request, RESULT.misconfigured)
     }
-    // specs/dji.md: ask for at least margin + floor, so that `expire` never drops below the floor;
+    // docs/dji.md "3. The exchange": ask for at least margin + floor, so that `expire` never drops below the floor;
     // a target whose duration cannot cover that is refused here, for this gateway only.
     const minRemainingSeconds = margin + credentials.cacheFloorSeconds(target.durationSeconds)
     if (minRemainingSeconds >= target.durationSeconds) {

@@ -10,7 +10,7 @@
 /**
  * An identity (device id, serial number) that may be embedded in an ACL
  * prefix: non-empty, no level separator, no wildcard, no `$`, no control
- * characters. Anything else could widen a prefix check (security.md rule 1),
+ * characters. Anything else could widen a prefix check (docs/security.md rule 1),
  * so it never grants access.
  */
 export function isSafeTopicLevel (level: string): boolean {

@@ -68,7 +68,7 @@ export interface ExternalTransportOptions {
   password?: string
   /** PEM CA for mqtts:// brokers with a private CA. */
   ca?: string | Buffer
-  /** Prefix every subscription with `$share/{shareGroup}/` so N instances split the load (dji.md "Broker"). */
+  /** Prefix every subscription with `$share/{shareGroup}/` so N instances split the load (docs/dji.md "4. External broker (EMQX, Mosquitto)"). */
   shareGroup?: string
   /** First reconnect delay; doubles per failed attempt up to `maxReconnectPeriodMs`. Default 1000. */
   reconnectPeriodMs?: number

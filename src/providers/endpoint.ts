@@ -2,8 +2,8 @@ import { DomainError } from '../errors.js'
 import { isForbiddenAddress } from './address-guard.js'
 
 /**
- * Upstream endpoint policy (security.md rule 5, "No SSRF through
- * configuration"). Used when a target is created (admin API) and again before
+ * Upstream endpoint policy (docs/security.md rule 5,
+ * "Configuration is no way to SSRF"). Used when a target is created (admin API) and again before
  * every call, so a target stored under looser settings cannot be used later.
  *
  * - `https://` and a vendor STS/IAM host, unless custom upstreams are allowed

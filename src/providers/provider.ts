@@ -5,7 +5,7 @@ import type { Scope } from '../domain/scope.js'
 export interface ProviderOptions {
   /** Upper bound for one upstream call, connect + response, in milliseconds. */
   timeoutMs?: number
-  /** STSGATE_ALLOW_CUSTOM_UPSTREAMS: permits http:// and non-vendor hosts (security.md rule 5). */
+  /** STSGATE_ALLOW_CUSTOM_UPSTREAMS: permits http:// and non-vendor hosts (docs/security.md rule 5). */
   allowCustomUpstreams?: boolean
   /** The resolver behind the connect-time address check (address-guard.ts); the system's by default. Tests pass their own. */
   resolve?: Lookup
@@ -26,7 +26,7 @@ export function loadOnce<T> (load: () => Promise<T>): () => Promise<T> {
   }
 }
 
-/** Vendor duration bounds (upstream.md): refuse before calling out rather than burn a request. */
+/** Vendor duration bounds (docs/upstream.md, "Limits checked before calling out"): refuse before calling out rather than burn a request. */
 export function checkDuration (provider: string, scope: Scope, min: number, max: number): void {
   const d = scope.durationSeconds
   if (!Number.isInteger(d) || d < min || d > max) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Queryable } from './db.js'
 
 /**
- * Hash-chained audit log (security.md rule 8). Each event's hash covers the
+ * Hash-chained audit log (docs/security.md rule 8). Each event's hash covers the
  * previous hash and the event, and the chain head is kept in `meta`, so a
  * changed, inserted or deleted row — including the last — is detected by
  * `verifyAuditChain`. Events never carry secrets: callers pass ids and flags.

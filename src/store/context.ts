@@ -23,7 +23,7 @@ export async function notifyChange (ctx: StoreContext, tx: Queryable, change: St
   await tx.query('select pg_notify($1, $2)', [ctx.channel, JSON.stringify(change)])
 }
 
-/** Additional data binding a ciphertext to its row (security.md rule 3). */
+/** Additional data binding a ciphertext to its row (docs/security.md rule 3). */
 export const rowAad = (table: string, column: string, id: string): string => `${table}:${column}:${id}`
 
 /** Unique-violation → 409, with a message naming what clashed. */

@@ -127,7 +127,7 @@ export class Gateways {
   async #checkTarget (tx: Queryable, projectId: string, targetId: string, prefix: string): Promise<void> {
     const target = await targetOfProject(tx, projectId, targetId)
     if (!BINDABLE_PROVIDERS.gateway.includes(target.provider)) {
-      // DJI docks only know the `ali` and `aws` providers (specs/dji.md).
+      // DJI docks only know the `ali` and `aws` providers (docs/dji.md).
       throw invalid('provider_not_bindable', `a gateway needs a target with provider ${BINDABLE_PROVIDERS.gateway.join(', ')}, not ${target.provider}`)
     }
     await lockPrefixClaims(tx)

@@ -170,7 +170,7 @@ export async function lockPrefixClaims (tx: Queryable): Promise<void> {
   await tx.query("select pg_advisory_xact_lock(hashtext('stsgate:prefix-claims'))")
 }
 
-/** security.md rule 4: two projects never hold overlapping prefixes on one bucket. */
+/** docs/security.md rule 4: two projects never hold overlapping prefixes on one bucket. */
 export async function assertPrefixFree (tx: Queryable, projectId: string, target: { provider: ProviderName, bucket: string }, prefix: string): Promise<void> {
   const clash = await tx.query(
     `select 1 from (

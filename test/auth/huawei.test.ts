@@ -260,7 +260,7 @@ t.test('tampering', async (t) => {
   })
 })
 
-t.test('signed-header and payload rules (security.md rule 2)', async (t) => {
+t.test('signed-header and payload rules (docs/security.md rule 2)', async (t) => {
   t.test('the hand signer is accepted when it follows the rules (positive control)', async (t) => {
     const h = await startHarness(t)
     for (const scheme of ['SDK-HMAC-SHA256', 'V11-HMAC-SHA256'] as const) {

@@ -8,8 +8,8 @@ import { iotdaProject, reset } from '../routes/iotda-fixtures.js'
 
 /**
  * ResetDeviceSecret end to end: the HTTP route resets, a real mqtt.js device
- * logs in to the embedded broker sharing the app's store (specs/iotda.md
- * "Device MQTT login").
+ * logs in to the embedded broker sharing the app's store (docs/iotda.md
+ * "Device MQTT login (IoTDA rule)").
  */
 
 /** IoTDA timestamp: the UTC hour as YYYYMMDDHH. */

@@ -113,7 +113,7 @@ export async function send (endpoint: string, method: string, path: string, head
 }
 
 /**
- * Classic ROA signing written out from the vendor rule (specs/edas.md), not
+ * Classic ROA signing written out from the vendor rule (docs/edas.md "Authentication"), not
  * taken from the code under test: StringToSign = METHOD, Accept, Content-MD5,
  * Content-Type, Date (each + "\n"), sorted `x-acs-*` headers, then the path
  * and the query sorted by key.
