@@ -11,9 +11,11 @@ import { Store } from './store/store.js'
  * by hand. `npm run openapi` writes openapi.yaml; a test fails when the
  * checked-in file differs from what this produces.
  */
-export async function generateOpenApiYaml (): Promise<string> {
-  const keys = new MasterKey(randomBytes(32))
-  const store = await Store.open({ keys })
+export async function generateOpenApiYaml (options: { store?: Store, keys?: MasterKey } = {}): Promise<string> {
+  // The routes only need a store to be registered, not to be read: a caller
+  // (the drift test) may lend one it has already opened, sparing an initdb.
+  const keys = options.keys ?? new MasterKey(randomBytes(32))
+  const store = options.store ?? await Store.open({ keys })
   const app = await buildApp({
     config: loadConfig({ STSGATE_LOG_LEVEL: 'silent' }),
     store,
@@ -25,7 +27,7 @@ export async function generateOpenApiYaml (): Promise<string> {
     return app.swagger({ yaml: true })
   } finally {
     await app.close()
-    await store.close()
+    if (options.store === undefined) await store.close()
   }
 }
 
