@@ -239,7 +239,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // The page says whose API it is, not the generator's name.
+    theme: { title: 'stsgate API' },
+    logo: { type: 'image/svg+xml', content: STSGATE_LOGO, href: '/docs', target: '_self' }
+  })
 
   await app.register(health)
   await app.register(metrics, { adminToken: deps.adminToken })
@@ -251,6 +256,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(iotda, { prefix: '/v5' })
   return app
 }
+
+/** The wordmark in the Swagger UI's top bar. */
+const STSGATE_LOGO = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="150" height="32" viewBox="0 0 150 32">' +
+  '<text x="0" y="24" font-family="system-ui, sans-serif" font-size="24" font-weight="700" fill="#ffffff">stsgate</text>' +
+  '<text x="88" y="24" font-family="system-ui, sans-serif" font-size="16" fill="#c7d2fe">API</text></svg>')
 
 const CHINDINGS = pino.symbols.chindingsSym
 

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
+import { Validator } from '@seriousme/openapi-schema-validator'
 import { generateOpenApiYaml } from '../src/openapi.js'
 import { openTestStore, testMasterKey } from './helpers/store.js'
 
@@ -16,4 +17,21 @@ t.test('openapi.yaml is what the route schemas generate (run `npm run openapi` a
 t.test('every response of every operation has a description of its own', async (t) => {
   const yaml = await generating
   t.notMatch(yaml, /Default Response/, 'a response schema lacks a description (use `described` from schemas/common.ts)')
+})
+
+t.test('openapi.yaml is a valid OpenAPI document (checked against the official JSON schema by a standard validator)', async (t) => {
+  const validator = new Validator()
+  const result = await validator.validate(await readFile(new URL('../openapi.yaml', import.meta.url), 'utf8'))
+  t.same(result.errors ?? [], [], 'no schema errors')
+  t.equal(result.valid, true)
+  t.equal(validator.version, '3.0')
+})
+
+t.test('the Swagger UI is titled and branded as stsgate', async (t) => {
+  const { buildTestApp } = await import('./helpers/app.js')
+  const h = await buildTestApp(t)
+  const page = await h.app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /<title>stsgate API<\/title>/)
+  t.notMatch(page.body, /<title>Swagger UI<\/title>/)
 })
