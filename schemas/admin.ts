@@ -54,7 +54,7 @@ export const Project = Type.Object({
   instance_id: Type.Union([Type.String(), Type.Null()]),
   disabled: Type.Boolean(),
   created_at: Timestamp
-}, { description: 'The project' })
+}, { title: 'Project', description: 'The project' })
 export const ProjectList = Type.Object({ projects: Type.Array(Project) }, { description: 'All projects, or those with the name asked for' })
 export const ProjectListQuery = Type.Object({
   name: Type.Optional(Type.String({ ...Name, description: 'Only projects with exactly this name (names need not be unique)' }))
@@ -71,7 +71,7 @@ const LastUsedAt = Type.Union([Timestamp, Type.Null()], {
 })
 export const AccessKeyView = Type.Object({
   access_key_id: Type.String(), disabled: Type.Boolean(), created_at: Timestamp, last_used_at: LastUsedAt
-}, { description: 'The access key (never its secret)' })
+}, { title: 'AccessKey', description: 'The access key (never its secret)' })
 export const AccessKeyList = Type.Object({ access_keys: Type.Array(AccessKeyView) }, { description: 'The project\'s access keys (ids only)' })
 export const UpdateAccessKeyBody = Type.Object({
   disabled: Type.Boolean({ description: 'true stops the key at once on every instance; false re-enables it' })
@@ -151,7 +151,7 @@ export const TargetView = Type.Object({
   duration_seconds: Type.Integer(),
   upstream: Type.Union([UpstreamView, Type.Null()]),
   created_at: Timestamp
-}, { description: 'The storage target, upstream secrets left out' })
+}, { title: 'Target', description: 'The storage target, upstream secrets left out' })
 export const TargetList = Type.Object({ targets: Type.Array(TargetView) }, { description: 'The project\'s storage targets' })
 
 // ---- bindings ----
@@ -178,7 +178,7 @@ export const NewDevice = Type.Object({
 }, { description: 'The device and its primary secret (shown only here)' })
 export const DeviceView = Type.Object({
   device_id: Type.String(), has_secondary_secret: Type.Boolean(), created_at: Timestamp, updated_at: Timestamp
-}, { description: 'The device (never its secrets)' })
+}, { title: 'Device', description: 'The device (never its secrets)' })
 export const ResetDeviceSecretBody = Type.Object({
   secret: Type.Optional(DeviceSecret),
   secret_type: Type.Optional(Type.Union([Type.Literal('PRIMARY'), Type.Literal('SECONDARY')], { default: 'PRIMARY' })),
@@ -212,7 +212,7 @@ export const GatewayView = Type.Object({
   sub_devices: Type.Array(Type.String()),
   disabled: Type.Boolean(),
   created_at: Timestamp
-}, { description: 'The dock' })
+}, { title: 'Gateway', description: 'The dock' })
 export const NewGateway = Type.Composite([GatewayView, Type.Object({
   username: Type.String({ description: 'Broker login: the serial number' }),
   password: Type.String({ description: 'Broker login; shown only in this response' })

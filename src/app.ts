@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import type { MasterKey } from './keys.js'
 import type { Store } from './store/store.js'
+import { hoistComponents } from './openapi-components.js'
 import { acceptJsonWithRawBody } from './http-body.js'
 import { CallerDirectory } from './auth/callers.js'
 import { MemoryReplayGuard, type ReplayGuard } from './auth/replay.js'
@@ -216,6 +217,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   useErrorDialect(app, renderAdminError)
 
   await app.register(swagger, {
+    // Error bodies and repeated objects once, under components.schemas (src/openapi-components.ts).
+    transformObject: (documents) => 'openapiObject' in documents ? hoistComponents(documents.openapiObject) : documents.swaggerObject,
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -35,3 +35,11 @@ t.test('the Swagger UI is titled and branded as stsgate', async (t) => {
   t.match(page.body, /<title>stsgate API<\/title>/)
   t.notMatch(page.body, /<title>Swagger UI<\/title>/)
 })
+
+t.test('error bodies and repeated objects are shared components, referenced with $ref', async (t) => {
+  const yaml = await generating
+  for (const name of ['AdminError', 'PopError', 'HuaweiError', 'Project', 'Target', 'Device', 'Gateway', 'AccessKey']) {
+    t.equal(yaml.split(`title: ${name}\n`).length - 1, 1, `${name} is written once`)
+    t.match(yaml, `$ref: "#/components/schemas/${name}"`, `${name} is referenced`)
+  }
+})

@@ -107,9 +107,11 @@ t.test('Workspace authorize through a huawei target (fake IAM)', async (t) => {
     t.match(op.responses['404'].description, /WKS\.00404001/)
     t.match(op.responses['429'].description, /APIGW\.0308/)
     t.match(op.responses['503'].description, /WKS\.00503001/)
-    const ok = op.responses['200'].content['application/json'].schema
+    // Shared objects are components, referenced with $ref.
+    const resolve = (schema: any): any => schema.$ref === undefined ? schema : doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')]
+    const ok = resolve(op.responses['200'].content['application/json'].schema)
     t.same(Object.keys(ok.properties).sort(), REPLY_FIELDS)
-    t.equal(ok.properties.policy.properties.statement.type, 'object', 'statement is an object')
+    t.equal(resolve(resolve(ok.properties.policy).properties.statement).type, 'object', 'statement is an object')
   })
 })
 
