@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { described, KeyPrefix, ProjectId, Timestamp } from './common.js'
+import { ERROR_CATALOGUE, type ErrorCode } from '../src/errors.js'
 
 /**
  * The operator API under /admin/v1. Field names are fixed: operators' scripts
@@ -23,9 +24,27 @@ const ADMIN_ERROR_CODES: Record<number, string> = {
   503: 'store_unavailable'
 }
 
+/** An example body for every code above: the messages the admin API really sends (the catalogue's; Fastify's wording for validation). */
+const ADMIN_ERROR_EXAMPLES: Record<number, ErrorCode[]> = {
+  400: ['validation', 'malformed_json', 'provider_not_bindable', 'upstream_endpoint_refused'],
+  401: ['unauthenticated'],
+  404: ['project_not_found', 'target_not_found', 'device_not_found', 'gateway_not_found', 'access_key_not_found', 'token_not_found', 'binding_not_found', 'route_not_found'],
+  405: ['method_not_allowed'],
+  409: ['identity_taken', 'already_exists', 'prefix_taken', 'target_bound'],
+  413: ['body_too_large'],
+  415: ['unsupported_media_type'],
+  500: ['internal'],
+  503: ['store_unavailable']
+}
+const exampleMessage = (code: ErrorCode): string =>
+  code === 'validation' ? 'body/name must NOT have fewer than 1 characters' : ERROR_CATALOGUE[code].message
+
 /** Every admin operation can answer 400, 401, 413, 415, 500 and 503; `more` adds the operation's own. */
 export const adminErrors = (...more: number[]): Record<number, TSchema> =>
-  Object.fromEntries([400, 401, 413, 415, 500, 503, ...more].map((status) => [status, described(AdminError, ADMIN_ERROR_CODES[status] ?? 'error')]))
+  Object.fromEntries([400, 401, 413, 415, 500, 503, ...more].map((status) => [status, {
+    ...described(AdminError, ADMIN_ERROR_CODES[status] ?? 'error'),
+    examples: (ADMIN_ERROR_EXAMPLES[status] ?? []).map((error) => ({ error, message: exampleMessage(error) }))
+  }]))
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
 export const DeviceId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'At most 128 of [A-Za-z0-9_-] (IoTDA)' })
@@ -43,11 +62,11 @@ export const ProjectParams = Type.Object({ project_id: ProjectId })
 export const CreateProjectBody = Type.Object({
   name: Name,
   instance_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'IoTDA instance id callers may send as Instance-Id' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ name: 'Plant Hamburg', instance_id: 'a1b2c3d4-iotda-hamburg' }] })
 export const UpdateProjectBody = Type.Object({
   name: Type.Optional(Name),
   disabled: Type.Optional(Type.Boolean({ description: 'A disabled project\'s keys, tokens, devices and gateways stop working at once' }))
-}, { additionalProperties: false, minProperties: 1 })
+}, { additionalProperties: false, minProperties: 1, examples: [{ name: 'Plant Hamburg North' }, { disabled: true }] })
 export const Project = Type.Object({
   project_id: ProjectId,
   name: Type.String(),
@@ -75,7 +94,7 @@ export const AccessKeyView = Type.Object({
 export const AccessKeyList = Type.Object({ access_keys: Type.Array(AccessKeyView) }, { description: 'The project\'s access keys (ids only)' })
 export const UpdateAccessKeyBody = Type.Object({
   disabled: Type.Boolean({ description: 'true stops the key at once on every instance; false re-enables it' })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ disabled: true }] })
 export const RotatedAccessKey = Type.Object({
   access_key_id: Type.String(),
   secret_access_key: Type.String({ description: 'Shown only in this response' }),
@@ -86,7 +105,7 @@ export const RotatedAccessKey = Type.Object({
 export const TokenParams = Type.Object({ project_id: ProjectId, token_id: Type.String({ pattern: '^[0-9a-f]{16}$' }) })
 export const CreateTokenBody = Type.Object({
   ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000, default: 86_400 }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ ttl_seconds: 604_800 }] })
 export const NewToken = Type.Object({
   token_id: Type.String(),
   token: Type.String({ description: 'Send as X-Auth-Token; shown only in this response' }),
@@ -136,7 +155,26 @@ export const CreateTargetBody = Type.Object({
   vpc_endpoint: Type.Optional(Endpoint),
   duration_seconds: Type.Optional(Type.Integer({ minimum: 900, maximum: 43_200, default: 3600, description: 'Lifetime of minted credentials (all providers accept 900–43200 s; the role\'s own maximum may be lower)' })),
   upstream: Type.Optional(Type.Union([AliyunUpstreamInput, AwsUpstreamInput, HuaweiUpstreamInput], { description: 'Required for aliyun, aws and huawei; absent for local' }))
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  // One per provider, each with its own upstream object (docs/upstream.md "Target configuration").
+  examples: [
+    {
+      name: 'edas-releases', provider: 'aliyun', bucket: 'edas-releases-hz', region: 'cn-hangzhou', endpoint: 'oss-cn-hangzhou.aliyuncs.com',
+      duration_seconds: 3600,
+      upstream: { role_arn: 'acs:ram::1234567890123456:role/stsgate-vend', access_key_id: 'LTAI5tExampleUpstreamKey', access_key_secret: 'upstream-access-key-secret', role_session_name: 'stsgate' }
+    },
+    {
+      name: 'firmware-s3', provider: 'aws', bucket: 'acme-firmware', region: 'eu-central-1', endpoint: 's3.eu-central-1.amazonaws.com',
+      upstream: { role_arn: 'arn:aws:iam::123456789012:role/stsgate-vend', access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'upstream-secret-access-key', sts_region: 'eu-central-1', external_id: 'stsgate-acme' }
+    },
+    {
+      name: 'app-warehouse', provider: 'huawei', bucket: 'workspace-apps', region: 'cn-north-4', endpoint: 'obs.cn-north-4.myhuaweicloud.com',
+      upstream: { agency_name: 'stsgate_vend', domain_name: 'acme-cloud', access_key_id: 'HPUAEXAMPLEUPSTREAMKEY', secret_access_key: 'upstream-secret-access-key' }
+    },
+    { name: 'lab-minio', provider: 'local', bucket: 'lab-media', region: 'us-east-1', endpoint: 'http://minio.lab.internal:9000' }
+  ]
+})
 /** Upstream as shown back: every non-secret field. */
 export const UpstreamView = Type.Record(Type.String(), Type.String(), { description: 'The upstream fields, secrets left out' })
 export const TargetView = Type.Object({
@@ -158,7 +196,11 @@ export const TargetList = Type.Object({ targets: Type.Array(TargetView) }, { des
 export const PutBindingsBody = Type.Object({
   edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.Optional(KeyPrefix) }, { additionalProperties: false })),
   workspace: Type.Optional(Type.Object({ target_id: Type.String(), directory: Type.Optional(KeyPrefix) }, { additionalProperties: false }))
-}, { additionalProperties: false, minProperties: 1 })
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  examples: [{ edas: { target_id: '9c2f4e1a7b3d5e60', key_prefix: 'release-pkg/hamburg/' }, workspace: { target_id: '4a7e1c9b2d3f5a68', directory: 'file/hamburg/' } }]
+})
 export const BindingParams = Type.Object({ project_id: ProjectId, kind: Type.Union([Type.Literal('edas'), Type.Literal('workspace')]) })
 export const Bindings = Type.Object({
   edas: Type.Optional(Type.Object({ target_id: Type.String(), key_prefix: Type.String() })),
@@ -171,7 +213,7 @@ export const CreateDeviceBody = Type.Object({
   device_id: Type.Optional(DeviceId),
   secret: Type.Optional(DeviceSecret),
   secondary_secret: Type.Optional(DeviceSecret)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ device_id: 'thermostat-hh-0001', secret: 'Kx7_m2Qp9vLs4TzA' }] })
 export const NewDevice = Type.Object({
   device_id: Type.String(),
   secret: Type.String({ description: 'The primary secret; shown only in this response' })
@@ -183,7 +225,7 @@ export const ResetDeviceSecretBody = Type.Object({
   secret: Type.Optional(DeviceSecret),
   secret_type: Type.Optional(Type.Union([Type.Literal('PRIMARY'), Type.Literal('SECONDARY')], { default: 'PRIMARY' })),
   force_disconnect: Type.Optional(Type.Boolean({ default: false, description: 'Close the device\'s live MQTT sessions on every instance' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ secret_type: 'PRIMARY', force_disconnect: true }] })
 export const DeviceSecretReset = Type.Object({
   device_id: Type.String(),
   secret: Type.String({ description: 'The new secret; shown only in this response' }),
@@ -199,12 +241,12 @@ export const CreateGatewayBody = Type.Object({
   object_key_prefix: Type.Optional(KeyPrefix),
   password: Type.Optional(Type.String({ minLength: 12, maxLength: 128 })),
   sub_devices: Type.Optional(Type.Array(GatewaySn, { maxItems: 16, description: 'Serial numbers of the aircraft behind this dock (topic ACLs)' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ sn: '4TADKAQ000002J', target_id: '9c2f4e1a7b3d5e60', object_key_prefix: 'dock-media/4TADKAQ000002J/', sub_devices: ['1581F5BMD228Q00A82XX'] }] })
 export const UpdateGatewayBody = Type.Object({
   disabled: Type.Optional(Type.Boolean()),
   target_id: Type.Optional(Type.String()),
   object_key_prefix: Type.Optional(KeyPrefix)
-}, { additionalProperties: false, minProperties: 1 })
+}, { additionalProperties: false, minProperties: 1, examples: [{ disabled: true }, { target_id: '4a7e1c9b2d3f5a68', object_key_prefix: 'dock-media/4TADKAQ000002J/' }] })
 export const GatewayView = Type.Object({
   sn: Type.String(),
   target_id: Type.String(),
@@ -225,7 +267,7 @@ export type CreateTargetInput = Static<typeof CreateTargetBody>
 export const IntrospectBody = Type.Object({
   access_key_id: Type.String({ minLength: 1, maxLength: 128 }),
   security_token: Type.String({ minLength: 1, maxLength: 16_384 })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ access_key_id: 'STS.NUgYrLnoC37mZZCNnAbez2bo', security_token: 'CAIS8gF1q6Ft5B2yfSjIr5bSEsnTopdj5ae6ZmL2jnE5T/5ugp' }] })
 export const Introspection = Type.Object({
   active: Type.Boolean({ description: 'Minted by this deployment\'s local issuer for this access key, and not expired' }),
   expires_at: Type.Optional(Timestamp),

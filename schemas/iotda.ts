@@ -43,7 +43,7 @@ export const ResetSecretBody = Type.Object({
   })),
   force_disconnect: Type.Optional(Type.Boolean({ description: 'Close the device\'s live MQTT connections (default false)' })),
   secret_type: Type.Optional({ ...SecretTypeValue, description: 'PRIMARY (default) or SECONDARY' })
-}, { additionalProperties: false, title: 'ResetDeviceSecret' })
+}, { additionalProperties: false, title: 'ResetDeviceSecret', examples: [{ secret: '3b93abcd_dc3c', force_disconnect: true, secret_type: 'PRIMARY' }, {}] })
 export type ResetSecretBodyType = Static<typeof ResetSecretBody>
 
 export const ResetSecretReply = described(Type.Object({

@@ -23,7 +23,7 @@ export const AuthorizeBody = Type.Object({
       'spaces and non-ASCII letters are fine',
     examples: ['Postman.exe']
   })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ app_file_name: 'Postman.exe' }] })
 export type AuthorizeBodyType = Static<typeof AuthorizeBody>
 
 export const PolicyStatement = Type.Object({

@@ -43,3 +43,56 @@ t.test('error bodies and repeated objects are shared components, referenced with
     t.match(yaml, `$ref: "#/components/schemas/${name}"`, `${name} is referenced`)
   }
 })
+
+t.test('every request body and every documented error code has a real example', async (t) => {
+  const { buildTestApp } = await import('./helpers/app.js')
+  const h = await buildTestApp(t)
+  const doc = h.app.swagger() as any
+  const example = (e: any): any => e.$ref === undefined ? e.value : doc.components.examples[e.$ref.replace('#/components/examples/', '')].value
+  const examplesOf = (media: any): any[] => media.example !== undefined ? [media.example] : Object.values(media.examples ?? {}).map(example)
+  let bodies = 0
+  let errors = 0
+  const dialects = ['admin', 'edas', 'workspace', 'iotda']
+  for (const [path, item] of Object.entries<any>(doc.paths)) {
+    for (const [method, op] of Object.entries<any>(item)) {
+      if (!dialects.includes(op.tags?.[0])) continue
+      const body = op.requestBody?.content?.['application/json']
+      if (body !== undefined) {
+        bodies++
+        t.not(examplesOf(body).length, 0, `${method} ${path}: the request body has an example`)
+      }
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        const media = response.content?.['application/json']
+        if (Number(status) < 400 || media === undefined) continue
+        const shown = examplesOf(media)
+        t.not(shown.length, 0, `${method} ${path} ${status}: an example error body`)
+        for (const body of shown) {
+          errors++
+          // The code shown is one the response documents, in the operation's own dialect.
+          const code = body.Code ?? body.error_code ?? body.error
+          t.ok(typeof code === 'string' && response.description.includes(code), `${method} ${path} ${status}: ${String(code)} is documented here`)
+        }
+      }
+    }
+  }
+  t.ok(bodies >= 13 && errors >= 600, `examples found: ${bodies} request bodies, ${errors} error bodies`)
+})
+
+t.test('the schema examples are valid by their own schemas', async (t) => {
+  const { Value } = await import('@sinclair/typebox/value')
+  const { TypeRegistry } = await import('@sinclair/typebox')
+  // schemas/iotda.ts spells its enums with Type.Unsafe, which TypeBox's checker leaves to the caller.
+  if (!TypeRegistry.Has('Unsafe')) TypeRegistry.Set('Unsafe', (schema: any, value) => !Array.isArray(schema.enum) || schema.enum.includes(value))
+  const modules = [await import('../schemas/admin.js'), await import('../schemas/workspace.js'), await import('../schemas/iotda.js'), await import('../schemas/edas.js')]
+  let checked = 0
+  for (const module of modules) {
+    for (const [name, schema] of Object.entries<any>(module)) {
+      if (typeof schema !== 'object' || !Array.isArray(schema.examples)) continue
+      for (const example of schema.examples) {
+        checked++
+        t.ok(Value.Check(schema, example), `${name}: ${JSON.stringify(example)}`)
+      }
+    }
+  }
+  t.ok(checked >= 15, `${checked} examples checked`)
+})

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import { described } from '../../schemas/common.js'
-import type { DomainError, ErrorCode, ErrorKind } from '../../src/errors.js'
+import { ERROR_CATALOGUE, type DomainError, type ErrorCode, type ErrorKind } from '../../src/errors.js'
 
 /**
  * How a contract answers every domain error: one entry per code of the
@@ -35,29 +35,45 @@ export interface WireCode { status: number, code: string }
 /**
  * One OpenAPI response per status, described with the wire codes the table
  * can answer at that status, each with what it means and the domain codes
- * behind it — so the document stays in step with the table.
+ * behind it — so the document stays in step with the table. Each wire code
+ * also gets an example body, built by `example` from the default message of
+ * the first domain code behind it.
  */
 export function errorResponses<Answer extends WireCode> (
   schema: TSchema,
   table: DialectTable<Answer>,
   statuses: readonly number[],
-  options: { describe: (answer: Answer) => string, order: 'by code' | 'as listed' }
+  options: { describe: (answer: Answer) => string, order: 'by code' | 'as listed', example: (answer: Answer, message: string) => object }
 ): Record<number, TSchema> {
-  const byCode = new Map<string, { answer: Answer, causes: string[] }>()
-  const add = (answer: Answer, cause: string): void => {
+  const byCode = new Map<string, { answer: Answer, causes: string[], message: string }>()
+  const add = (answer: Answer, cause: string, message: string): void => {
     const seen = byCode.get(answer.code)
-    if (seen === undefined) byCode.set(answer.code, { answer, causes: [cause] })
+    if (seen === undefined) byCode.set(answer.code, { answer, causes: [cause], message })
     else seen.causes.push(cause)
   }
   for (const [code, answer] of Object.entries(table.codes) as Array<[ErrorCode, Answer | typeof NOT_MET]>) {
-    if (answer !== NOT_MET) add(answer, code)
+    if (answer !== NOT_MET) add(answer, code, ERROR_CATALOGUE[code].message)
   }
-  for (const [kind, answer] of Object.entries(table.kinds)) add(answer, `any other ${kind}`)
+  for (const [kind, answer] of Object.entries(table.kinds)) add(answer, `any other ${kind}`, KIND_MESSAGES[kind as ErrorKind])
   const listed = [...byCode.values()]
   if (options.order === 'by code') listed.sort((a, b) => a.answer.code.localeCompare(b.answer.code))
   return Object.fromEntries(statuses.map((status) => {
-    const lines = listed.filter(({ answer }) => answer.status === status)
-      .map(({ answer, causes }) => `${options.describe(answer)} (${causes.join(', ')})`)
-    return [status, described(schema, lines.length > 0 ? lines.join('; ') : 'error')]
+    const atStatus = listed.filter(({ answer }) => answer.status === status)
+    const lines = atStatus.map(({ answer, causes }) => `${options.describe(answer)} (${causes.join(', ')})`)
+    const examples = atStatus.map(({ answer, message }) => options.example(answer, message))
+    return [status, { ...described(schema, lines.length > 0 ? lines.join('; ') : 'error'), ...(examples.length > 0 ? { examples } : {}) }]
   }))
+}
+
+/** The message of an example for a wire code answered only by kind. */
+const KIND_MESSAGES: Readonly<Record<ErrorKind, string>> = {
+  invalid: 'the request is malformed',
+  unauthenticated: 'the request signature does not match',
+  forbidden: 'not allowed',
+  not_found: 'no such resource',
+  conflict: 'it already exists',
+  throttled: 'too many requests; retry later',
+  unavailable: 'the store is unreachable',
+  misconfigured: 'the target is misconfigured',
+  internal: 'internal error'
 }

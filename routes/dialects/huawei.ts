@@ -62,4 +62,9 @@ export function huaweiErrorRenderer (table: HuaweiCodeTable): ErrorRenderer {
  * OpenAPI document stays in step with the table.
  */
 export const huaweiErrorResponses = (table: HuaweiCodeTable, statuses: readonly number[]): Record<number, TSchema> =>
-  errorResponses(HuaweiError, table, statuses, { describe: (entry) => `${entry.code} ${entry.title}`, order: 'by code' })
+  errorResponses(HuaweiError, table, statuses, {
+    describe: (entry) => `${entry.code} ${entry.title}`,
+    order: 'by code',
+    // error_msg as renderHuaweiError writes it: the title, then the domain error's message.
+    example: (entry, message) => ({ error_code: entry.code, error_msg: `${entry.title}: ${message}` })
+  })

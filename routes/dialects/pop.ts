@@ -153,4 +153,8 @@ export const renderPopError: ErrorRenderer = (err, req) => {
 
 /** One documented response per status, naming the codes it carries, generated from the table (openapi.yaml). */
 export const popErrorResponses = (statuses: readonly number[]): Record<number, TSchema> =>
-  errorResponses(PopError, POP_ERRORS, statuses, { describe: (entry) => `${entry.code}: ${entry.doc}`, order: 'as listed' })
+  errorResponses(PopError, POP_ERRORS, statuses, {
+    describe: (entry) => `${entry.code}: ${entry.doc}`,
+    order: 'as listed',
+    example: (entry, message) => ({ RequestId: '3F6B2C1E-8D4A-4B7E-9C2D-5A1F0E6B7C8D', HostId: 'edas.cn-hangzhou.aliyuncs.com', Code: entry.code, Message: entry.message ?? message })
+  })
