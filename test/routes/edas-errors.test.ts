@@ -48,7 +48,7 @@ t.test('the documented errors reach the real clients', async (t) => {
   t.test('disabled key → 403 InvalidAccessKeyId.Inactive, at once', async (t) => {
     const other = await createEdasProject(h)
     t.match(await popCore(endpoint, other), { Code: 200 }, 'works before')
-    t.equal((await h.admin('DELETE', `/projects/${other.projectId}/access-keys/${other.accessKeyId}`)).status, 204)
+    t.equal((await h.admin('PATCH', `/projects/${other.projectId}/access-keys/${other.accessKeyId}`, { disabled: true })).status, 200)
     await expectFromEveryClient(t, other, 403, 'InvalidAccessKeyId.Inactive')
   })
   t.test('disabled project → 403 InvalidAccessKeyId.Inactive; re-enabled works again', async (t) => {
@@ -61,7 +61,7 @@ t.test('the documented errors reach the real clients', async (t) => {
   })
   t.test('a disabled key with a wrong secret is SignatureDoesNotMatch: only the key holder learns it is disabled', async (t) => {
     const other = await createEdasProject(h)
-    await h.admin('DELETE', `/projects/${other.projectId}/access-keys/${other.accessKeyId}`)
+    await h.admin('PATCH', `/projects/${other.projectId}/access-keys/${other.accessKeyId}`, { disabled: true })
     t.match(await failure(popCore(endpoint, { ...other, secret: 'guess' })), { code: 'SignatureDoesNotMatch' })
   })
 })
