@@ -49,7 +49,7 @@ export interface Config {
     /** Embedded broker: failed logins per source address and per username (burst, regained per minute; 0 = off). */
     loginFailuresPerAddress: number
     loginFailuresPerIdentity: number
-    /** Embedded broker: password checks at once (four times as many may wait). */
+    /** Embedded broker: password checks at once (64 times as many may wait). */
     loginChecks: number
     /** Embedded broker: per client id, messages held for it (offline or unacknowledged). */
     maxQueuedMessages: number

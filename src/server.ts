@@ -36,7 +36,10 @@ export async function mqttModeFrom (config: Config): Promise<MqttMode> {
       failuresPerAddress: config.mqtt.loginFailuresPerAddress,
       failuresPerIdentity: config.mqtt.loginFailuresPerIdentity,
       concurrentChecks: config.mqtt.loginChecks,
-      queuedChecks: 4 * config.mqtt.loginChecks
+      // A fleet reconnecting after a restart (50 docks behind one NAT in the
+      // bench) must queue, not be refused: 64 waiting per check is about 2–4 s
+      // of scrypt work on 2 cores, well inside the connect timeout.
+      queuedChecks: 64 * config.mqtt.loginChecks
     },
     sessionLimits: {
       maxQueuedMessages: config.mqtt.maxQueuedMessages,
