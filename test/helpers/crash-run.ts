@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { access, mkdtemp, rm } from 'node:fs/promises'
+import { access, mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -40,6 +40,9 @@ export function buildServer (): Promise<string> {
     } catch {
       throw new Error(`tsc produced no ${cli}: ${out.slice(-2000)}`)
     }
+    // tsc emits no static files: the server serves the operator console from
+    // `console/` beside its routes/, as a packed installation has it.
+    await symlink(join(REPO, 'console'), join(outDir, 'console'), 'dir')
     return cli
   })()
   return built

@@ -12,8 +12,10 @@ import { createEdasProject, handSignRoa } from './edas-fixtures.js'
  * and token requests, which keep no replay state, still work.
  */
 
-// The smallest budget: one full first table, then nothing more fits.
-const replay = new MemoryReplayGuard(Date.now, { budgetBytes: FingerprintTable.INITIAL_SLOTS * 8 })
+// The smallest budget: one full first table, then nothing more fits. One
+// bucket for every request of the test (a bucket ending in 2033), so a slow run
+// that crosses a minute boundary does not open a second table and fill early.
+const replay = new MemoryReplayGuard(Date.now, { budgetBytes: FingerprintTable.INITIAL_SLOTS * 8, bucketMs: 1e12 })
 const h = await buildTestApp(t, { replay })
 const project = await createEdasProject(h)
 

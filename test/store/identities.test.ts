@@ -15,7 +15,7 @@ for (const kind of STORE_KINDS) {
     await store.devices.create(a, { deviceId: 'DEV1', secret: 'device-Secret-0001' }, ADMIN)
 
     // The old schema allowed these: project b's dock lists a's dock and a's device as its sub-devices.
-    await store.db.query('delete from schema_migrations where id >= 2')
+    await store.db.query('delete from schema_migrations where id = 2')
     await store.db.query('drop table device_identities')
     const hash = (await store.db.query<{ password_hash: string }>("select password_hash from gateways where sn = 'DOCKB'"))[0]!.password_hash
     await store.db.query(

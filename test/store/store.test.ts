@@ -84,7 +84,7 @@ if (TEST_DATABASE_URL !== undefined) {
     const token = await a.tokens.create(project.projectId, 600, ADMIN)
     const heard = nextChange(b, 'token', token.tokenId)
     await a.tokens.revoke(project.projectId, token.tokenId, ADMIN)
-    t.same(await heard, { kind: 'token', id: token.tokenId, projectId: project.projectId })
+    t.same(await heard, { kind: 'token', id: token.tokenId, projectId: project.projectId, disconnect: true }, 'a revoked token also ends its MQTT sessions')
   })
 }
 
