@@ -12,15 +12,18 @@ export interface CachedCredential {
   policy: string
 }
 
-interface Entry { projectId: string, credential: CachedCredential }
+interface Entry { projectId: string, credential: CachedCredential, /** Read since it last reached the eviction end. */ used: boolean }
 
 /**
- * LRU over scope keys. A project may hold at most `maxPerProject` entries, so
- * one tenant's many distinct scopes (Workspace file names) evict its own
- * entries, not everyone else's.
+ * A bounded cache over scope keys, evicting like an LRU without an LRU's cost
+ * on reads: a hit only sets the entry's `used` bit (no Map is touched), and
+ * eviction gives the oldest entry a second chance — a used entry goes to the
+ * back with its bit cleared, the first unused one goes (CLOCK). A project may
+ * hold at most `maxPerProject` entries, so one tenant's many distinct scopes
+ * (Workspace file names) evict its own entries, not everyone else's.
  */
 export class CredentialLru {
-  readonly #entries = new Map<string, Entry>()         // insertion order = recency
+  readonly #entries = new Map<string, Entry>()         // insertion order
   readonly #byProject = new Map<string, Set<string>>() // same order, per project
 
   constructor (readonly maxEntries: number, readonly maxPerProject: number) {
@@ -29,25 +32,23 @@ export class CredentialLru {
 
   get size (): number { return this.#entries.size }
 
-  /** The entry, marked as most recently used. */
+  /** The entry, marked as used. */
   get (key: string): CachedCredential | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
-    const keys = this.#byProject.get(entry.projectId)!
-    keys.delete(key)
-    keys.add(key)
+    entry.used = true
     return entry.credential
   }
 
   set (key: string, projectId: string, credential: CachedCredential): void {
     this.delete(key)
+    const own = this.#byProject.get(projectId)
+    if (own !== undefined && own.size >= this.maxPerProject) this.delete(this.#victim(own))
+    if (this.#entries.size >= this.maxEntries) this.delete(this.#victim(this.#entries.keys()))
+    // Looked up after evicting: evicting a project's last entry drops its set.
     let keys = this.#byProject.get(projectId)
     if (keys === undefined) this.#byProject.set(projectId, keys = new Set())
-    if (keys.size >= this.maxPerProject) this.delete(keys.values().next().value!)
-    if (this.#entries.size >= this.maxEntries) this.delete(this.#entries.keys().next().value!)
-    this.#entries.set(key, { projectId, credential })
+    this.#entries.set(key, { projectId, credential, used: false })
     keys.add(key)
   }
 
@@ -58,6 +59,27 @@ export class CredentialLru {
     const keys = this.#byProject.get(entry.projectId)!
     keys.delete(key)
     if (keys.size === 0) this.#byProject.delete(entry.projectId)
+  }
+
+  /**
+   * The oldest key in `order` (a live view of one of the two Maps, oldest
+   * first) not used since its last chance. A used one on the way loses its
+   * bit and moves to the back of both orders, where this same walk meets it
+   * again, now unused: the walk always ends within one round.
+   */
+  #victim (order: Iterable<string>): string {
+    for (const key of order) {
+      const entry = this.#entries.get(key)!
+      if (!entry.used) return key
+      entry.used = false
+      this.#entries.delete(key)
+      this.#entries.set(key, entry)
+      const keys = this.#byProject.get(entry.projectId)!
+      keys.delete(key)
+      keys.add(key)
+    }
+    /* c8 ignore next -- set() asks only of a full, so non-empty, order */
+    throw new Error('no entry to evict')
   }
 }
 
