@@ -1,5 +1,5 @@
 import { DomainError, invalid } from '../errors.js'
-import { normalizeActions, type Scope, type ScopeResource, type StorageAction } from '../domain/scope.js'
+import { actionBits, normalizeActions, resourceKey, type Scope, type ScopeResource, type StorageAction } from '../domain/scope.js'
 import type { ProviderName } from '../domain/target.js'
 
 /**
@@ -153,8 +153,9 @@ const descriptions = new Map<string, PolicyDescription>()
 
 /** The same description for the same grant, built once (callers must not mutate it). */
 export function describePolicy (scope: Scope): PolicyDescription {
-  const path = scope.resource.kind === 'prefix' ? scope.resource.prefix : scope.resource.key
-  const key = JSON.stringify([scope.target.bucket, scope.resource.kind, path, normalizeActions(scope.actions)])
+  // As scopeKey (src/domain/scope.ts): the bucket length-prefixed, the resource last.
+  const bucket = scope.target.bucket
+  const key = `${bucket.length}:${bucket}${actionBits(scope.actions)}|${resourceKey(scope.resource)}`
   let description = descriptions.get(key)
   if (description === undefined) {
     if (descriptions.size >= DESCRIPTIONS_KEPT) descriptions.clear()

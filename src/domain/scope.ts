@@ -53,21 +53,28 @@ const ACTION_ORDER: readonly StorageAction[] = ['put', 'get', 'delete', 'multipa
 export const normalizeActions = (actions: readonly StorageAction[]): StorageAction[] =>
   ACTION_ORDER.filter((a) => actions.includes(a))
 
+const ACTION_BITS: Readonly<Record<StorageAction, number>> = { put: 1, get: 2, delete: 4, multipart: 8 }
+
 /**
- * Stable cache key of a scope. It carries the target version, so a changed
- * target never serves a credential minted under its old configuration
- * (docs/upstream.md, "Reuse"). JSON keeps the parts unambiguous whatever
- * characters a prefix holds.
+ * Stable cache key of a scope, built on every vend: plain concatenation, no
+ * JSON.stringify and no intermediate arrays. The ids are length-prefixed, the
+ * numbers end at a `|`, and the path comes last, so a key is unambiguous
+ * whatever characters an id or a prefix holds. It carries the target
+ * version, so a changed target never serves a credential minted under its old
+ * configuration (docs/upstream.md, "Reuse"). The actions are a bit set, so
+ * `['get','put']` and `['put','get','put']` give one key.
  */
 export function scopeKey (scope: Scope): string {
-  const path = scope.resource.kind === 'prefix' ? scope.resource.prefix : scope.resource.key
-  return JSON.stringify([
-    scope.projectId,
-    scope.target.id,
-    scope.target.version,
-    scope.resource.kind,
-    path,
-    normalizeActions(scope.actions),
-    scope.durationSeconds,
-  ])
+  const { projectId, target, resource } = scope
+  return `${projectId.length}:${projectId}${target.id.length}:${target.id}${target.version}|${actionBits(scope.actions)}|${scope.durationSeconds}|${resourceKey(resource)}`
 }
+
+/** The actions as a bit set: order and repeats do not matter. */
+export function actionBits (actions: readonly StorageAction[]): number {
+  let bits = 0
+  for (const action of actions) bits |= ACTION_BITS[action]
+  return bits
+}
+
+/** The resource's kind and path in one string (`p<prefix>` or `o<key>`); unambiguous only as the last part of a key. */
+export const resourceKey = (resource: ScopeResource): string => resource.kind === 'prefix' ? `p${resource.prefix}` : `o${resource.key}`

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import {
   describePolicy, dialectFor, policyActions, policyResource, renderPolicy, validatePolicyPath, type PolicyDialect,
 } from '../../src/credentials/policy.js'
-import { scopeKey } from '../../src/domain/scope.js'
+import { scopeKey, type StorageAction } from '../../src/domain/scope.js'
 import { makeScope, makeTarget } from './scope-fixtures.js'
 
 const PREFIX: Record<PolicyDialect, string> = { ram: 'acs:oss:*:*:', iam: 'arn:aws:s3:::', obs: 'obs:*:*:object:' }
@@ -107,4 +107,21 @@ t.test('scope keys are stable across action order and distinguish every part', a
   ]
   const keys = new Set([scopeKey(base), ...variants.map(scopeKey)])
   t.equal(keys.size, variants.length + 1)
+})
+
+t.test('two scopes share a key exactly when they are the same grant, whatever characters ids and paths hold', async () => {
+  // Characters the key itself uses as framing (digits, `:`, `|`, the kind letters), to provoke a collision.
+  const text = fc.string({ unit: fc.constantFrom('1', '2', ':', '|', 'p', 'o', '/'), maxLength: 6 })
+  const actions = fc.subarray(['put', 'get', 'delete', 'multipart'] as const, { minLength: 1 })
+  const scope = fc.record({
+    projectId: text, targetId: text, version: fc.integer({ min: 1, max: 12 }), kind: fc.constantFrom('prefix', 'object'),
+    path: text, actions, duration: fc.constantFrom(900, 3600, 36000)
+  })
+  const build = (s: { projectId: string, targetId: string, version: number, kind: string, path: string, actions: readonly StorageAction[], duration: number }) =>
+    makeScope({
+      projectId: s.projectId, target: makeTarget({ id: s.targetId, version: s.version }), actions: s.actions, durationSeconds: s.duration,
+      resource: s.kind === 'prefix' ? { kind: 'prefix', prefix: s.path } : { kind: 'object', key: s.path }
+    })
+  const identity = (s: { actions: readonly StorageAction[] } & Record<string, unknown>) => JSON.stringify({ ...s, actions: [...new Set(s.actions)].sort() })
+  fc.assert(fc.property(scope, scope, (a, b) => (scopeKey(build(a)) === scopeKey(build(b))) === (identity(a) === identity(b))), { numRuns: 5000 })
 })
