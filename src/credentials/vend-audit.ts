@@ -63,8 +63,12 @@ export class VendAuditLog {
   readonly counters: VendAuditCounters = { recorded: 0, written: 0, dropped: 0, flushFailures: 0 }
   readonly #sink: VendAuditSink
   readonly #queue: AuditEvent[] = []
-  /** This window's events by what was vended to whom; cleared when a flush takes the queue. */
-  readonly #window = new Map<string, AuditEvent & { detail: { count: number, last_at: string } }>()
+  /**
+   * This window's events by what was vended to whom, each with the time of its
+   * latest vend (a number: the ISO text is written once, when a flush takes
+   * the window); cleared when a flush takes the queue.
+   */
+  readonly #window = new Map<string, { event: AuditEvent & { detail: { count: number, last_at: string } }, lastAt: number }>()
   readonly #maxQueue: number
   readonly #maxBatch: number
   readonly #logger: VendAuditLogger | undefined
@@ -91,17 +95,17 @@ export class VendAuditLog {
   /** Queues one vend; never throws, never waits. Carries no secret, only what was granted. */
   record (vend: VendRecord): void {
     const { scope } = vend
+    const now = this.#now()
     const key = `${vend.principal}\n${vend.contract}\n${vend.scopeKey ?? scopeKey(scope)}\n${vend.expiresAt.getTime()}\n${vend.fromCache}`
     const same = this.#window.get(key)
     if (same !== undefined) {
       this.counters.recorded++
-      same.detail.count++
-      same.detail.last_at = new Date(this.#now()).toISOString()
+      same.event.detail.count++
+      same.lastAt = now
       return
     }
     if (this.#queue.length >= this.#maxQueue) {
       this.counters.dropped++
-      const now = this.#now()
       // One line per ten seconds at most: an outage must not also flood the log.
       if (now - this.#lastDropLog >= 10_000) {
         this.#lastDropLog = now
@@ -110,7 +114,7 @@ export class VendAuditLog {
       return
     }
     this.counters.recorded++
-    const at = new Date(this.#now())
+    const at = new Date(now)
     const event = {
       at,
       projectId: scope.projectId,
@@ -129,7 +133,7 @@ export class VendAuditLog {
       }
     }
     this.#queue.push(event)
-    this.#window.set(key, event)
+    this.#window.set(key, { event, lastAt: now })
   }
 
   /** Writes everything queued so far (several batches if needed); resolves even when the store fails. */
@@ -150,6 +154,7 @@ export class VendAuditLog {
 
   async #drain (): Promise<void> {
     // Events queued from here on start a new window: those being written must not change under the writer.
+    for (const { event, lastAt } of this.#window.values()) event.detail.last_at = new Date(lastAt).toISOString()
     this.#window.clear()
     // Only what was queued before this drain: later events belong to the next window and may still be counted up.
     let remaining = this.#queue.length
