@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, hash, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /**
  * The deployment's master key and everything derived from it (docs/security.md rule 3).
@@ -64,7 +64,16 @@ export class MasterKey {
  * gateway passwords are hashed differently: see gateways). Tokens are 256-bit
  * random values, so a plain SHA-256 is enough: there is nothing to brute-force.
  */
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex')
+export const hashToken = (token: string): string => hash('sha256', token, 'hex')
+
+/**
+ * Constant-time equality for MACs and digests whose size the scheme fixes:
+ * their length is no secret, so unequal lengths are simply unequal, and no
+ * digest of either side is needed (safeEqual is for secrets of any length).
+ */
+export function macEqual (expected: Buffer, given: Buffer): boolean {
+  return expected.length === given.length && timingSafeEqual(expected, given)
+}
 
 /** Constant-time equality for strings of possibly different length. */
 export function safeEqual (a: string | Buffer, b: string | Buffer): boolean {

@@ -15,6 +15,7 @@ export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256'
 
 /** docs/security.md rule 2: the client picks the signed headers, but these must be among them. */
 const REQUIRED_SIGNED_HEADERS = ['host', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'] as const
+const EMPTY_BODY_SHA256 = createHash('sha256').update('').digest('hex')
 
 const HEADER_NAME = /^[a-z0-9-]+$/
 const HEX_SHA256 = /^[0-9a-f]{64}$/
@@ -34,7 +35,7 @@ export function parseAcs3Request (req: SignedRequest, authorization: string): Si
     requestTimeMs: acsDate(req),
     stringToSign: acs3StringToSign(acs3CanonicalRequest(req, requestTarget(req.url), auth.signedHeaders, contentSha256)),
     signature: auth.signature,
-    bodyMatchesDigest: contentSha256 === createHash('sha256').update(req.body).digest('hex')
+    bodyMatchesDigest: contentSha256 === (req.body.length === 0 ? EMPTY_BODY_SHA256 : createHash('sha256').update(req.body).digest('hex'))
   }
 }
 

@@ -64,8 +64,11 @@ function bodyMatchesContentMd5 (req: SignedRequest): boolean {
     if (req.body.length > 0) throw incompleteSignature('a request body must be signed through Content-MD5')
     return true
   }
-  return contentMd5 === createHash('md5').update(req.body).digest('base64')
+  return contentMd5 === (req.body.length === 0 ? EMPTY_BODY_MD5 : createHash('md5').update(req.body).digest('base64'))
 }
+
+/** What pop-core sends on every GET. */
+const EMPTY_BODY_MD5 = createHash('md5').update('').digest('base64')
 
 /**
  * StringToSign = METHOD \n Accept \n Content-MD5 \n Content-Type \n Date \n
@@ -82,11 +85,12 @@ export function roaStringToSign (req: SignedRequest, target: RequestTarget): str
  * SDKs replace tab/CR/LF/FF by a space and trim the value before signing.
  */
 function canonicalizedAcsHeaders (req: SignedRequest): string {
-  return Object.keys(req.headers)
-    .filter((name) => name.startsWith('x-acs-'))
-    .sort()
-    .map((name) => `${name}:${(acsHeader(req, name) ?? '').replace(/[\t\n\r\f]/g, ' ').trim()}\n`)
-    .join('')
+  const names: string[] = []
+  for (const name in req.headers) if (name.startsWith('x-acs-')) names.push(name)
+  names.sort()
+  let text = ''
+  for (const name of names) text += `${name}:${(acsHeader(req, name) ?? '').replace(/[\t\n\r\f]/g, ' ').trim()}\n`
+  return text
 }
 
 /**

@@ -1,5 +1,5 @@
 import { forbidden, notFound, unauthenticated, invalid } from '../errors.js'
-import { safeEqual } from '../keys.js'
+import { macEqual } from '../keys.js'
 import { ACS3_ALGORITHM, parseAcs3Request, signAcs3 } from './aliyun-acs3.js'
 import { parseRoaRequest, signRoa } from './aliyun-roa.js'
 import { acsHeader, incompleteSignature } from './aliyun-wire.js'
@@ -90,7 +90,7 @@ function requireFreshTimestamp (claim: SignatureClaim, nowMs: number, skewMs: nu
 function requireMatchingSignature (claim: SignatureClaim, secret: string): void {
   const expected = claim.scheme === 'roa' ? signRoa(secret, claim.stringToSign) : signAcs3(secret, claim.stringToSign)
   // The body digest header is signed, so a mismatching body is a tampered request too.
-  if (!safeEqual(expected, claim.signature) || !claim.bodyMatchesDigest) {
+  if (!macEqual(expected, claim.signature) || !claim.bodyMatchesDigest) {
     throw unauthenticated('signature_mismatch')
   }
 }

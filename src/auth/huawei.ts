@@ -1,5 +1,5 @@
 import { DomainError, forbidden, unauthenticated } from '../errors.js'
-import { safeEqual } from '../keys.js'
+import { macEqual, safeEqual } from '../keys.js'
 import {
   MalformedUrlError, SDK_SCHEME, UNSIGNED_PAYLOAD,
   canonicalRequest, parseSdkDate, sdkSignature, sha256Hex, v11Signature
@@ -90,7 +90,7 @@ export async function verifyHuaweiRequest<K extends HuaweiAccessKey> (
   const expected = auth.scope === undefined
     ? sdkSignature(key.secret, sdkDate, canonical)
     : v11Signature(auth.accessKeyId, key.secret, sdkDate, auth.scope.text, canonical)
-  if (!safeEqual(expected, auth.signature)) throw mismatch('the request signature does not match')
+  if (!macEqual(Buffer.from(expected, 'latin1'), Buffer.from(auth.signature, 'latin1'))) throw mismatch('the request signature does not match')
 
   // The same step as the Alibaba verifier (src/auth/aliyun.ts, requireEnabled): after the
   // signature, so strangers cannot probe key states; before the replay record, so a
@@ -208,7 +208,7 @@ function payloadHashHeader (headers: HeaderBag, allowUnsigned: boolean): string 
 
 /** A declared content hash must match the bytes we received; UNSIGNED-PAYLOAD (when allowed) binds nothing. */
 function resolvePayloadHash (declared: string | undefined, body: Buffer): string {
-  const actual = sha256Hex(body)
+  const actual = body.length === 0 ? EMPTY_BODY_SHA256 : sha256Hex(body)
   if (declared === undefined) return actual
   if (declared !== UNSIGNED_PAYLOAD && !safeEqual(declared.toLowerCase(), actual)) {
     throw mismatch('the body does not match X-Sdk-Content-Sha256')
@@ -232,6 +232,8 @@ function buildCanonicalRequest (req: SignedRequest, signedHeaders: readonly stri
     throw mismatch(`the request URL cannot be canonicalized: ${err.message}`)
   }
 }
+
+const EMPTY_BODY_SHA256 = sha256Hex('')
 
 const incomplete = (message: string) => new DomainError('incomplete_signature', message)
 const mismatch = (message: string) => unauthenticated('signature_mismatch', message)

@@ -28,9 +28,10 @@ export const DEFAULT_SKEW_MS = 15 * 60 * 1000
 export function headerValue (headers: HeaderBag, name: string, joinRepeats?: string): string | undefined {
   let value = headers[name]
   if (value === undefined) {
-    // Another front end may keep the client's casing.
+    // Another front end may keep the client's casing. (Length first: an absent
+    // header, looked up on every request, costs no lower-cased copies.)
     for (const key in headers) {
-      if (key.toLowerCase() === name) { value = headers[key]; break }
+      if (key.length === name.length && key.toLowerCase() === name) { value = headers[key]; break }
     }
   }
   if (Array.isArray(value)) return joinRepeats === undefined ? undefined : value.join(joinRepeats)
