@@ -100,7 +100,7 @@ export async function vendPackageCredential (app: FastifyInstance, req: FastifyR
   if (binding === undefined) throw notFound('package_storage_not_configured')
   const scope = scopeFor(binding, { projectId: caller.projectId, actions: PACKAGE_ACTIONS })
   const credential = await app.vending.vend(scope, { principal: caller.principal, contract: 'edas' })
-  noteForLog(req, 'package credential vended', { projectId: caller.projectId, targetId: binding.target.id, fromCache: credential.fromCache, expiresAt: credential.expiresAt })
+  noteForLog(req, 'package credential vended', { project: caller.projectId, target_id: binding.target.id, from_cache: credential.fromCache, expires_at: credential.expiresAt })
   return toPackageStorageReply(req, binding, credential)
 }
 export default contractPlugin('edas', edas, ['bindings', 'vending'])

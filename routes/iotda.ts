@@ -72,7 +72,7 @@ const iotda: FastifyPluginAsyncTypebox = async (app) => {
     })
     noteForLog(req, 'device secret reset', {
       project: req.params.project_id,
-      device: result.deviceId,
+      device_id: result.deviceId,
       secret_type: result.secretType,
       generated: body.secret === undefined,
       force_disconnect: body.force_disconnect ?? false,

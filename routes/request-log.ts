@@ -11,12 +11,32 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 declare module 'fastify' {
   interface FastifyRequest {
     /** What the route wants in the request's line, and the line's message. */
-    logNote: { message: string, fields: Record<string, unknown> } | null
+    logNote: { message: string, fields: RequestNote } | null
   }
 }
 
+/**
+ * What a route may add to its request's line: ids, flags and times, never a
+ * secret. None of these names is a redacted field or container (src/app.ts
+ * REDACTED_PATHS; test/logging.test.ts holds them apart), so pino writes the
+ * line without running the redaction at all, on every vend.
+ */
+export interface RequestNote {
+  project: string
+  target_id?: string
+  device_id?: string
+  from_cache?: boolean
+  expires_at?: Date
+  /** PRIMARY or SECONDARY: which secret, not the secret. */
+  secret_type?: string
+  generated?: boolean
+  force_disconnect?: boolean
+  /** `ak:<id>` or `token:<id>`: ids, not the key or token. */
+  principal?: string
+}
+
 /** Called by a route: `fields` go into the request's one log line, under `message`. */
-export function noteForLog (req: FastifyRequest, message: string, fields: Record<string, unknown>): void {
+export function noteForLog (req: FastifyRequest, message: string, fields: RequestNote): void {
   req.logNote = { message, fields }
 }
 

@@ -79,7 +79,7 @@ const workspace: FastifyPluginAsyncTypebox = async (app) => {
     const directory = `${binding.prefix}${name}`
     const scope = scopeFor(binding, { projectId, actions: INSTALLER_ACTIONS, object: name })
     const credential = await app.vending.vend(scope, { principal: callerOf(req).principal, contract: 'workspace' })
-    noteForLog(req, 'workspace credential vended', { project: projectId, target: binding.target.id, from_cache: credential.fromCache })
+    noteForLog(req, 'workspace credential vended', { project: projectId, target_id: binding.target.id, from_cache: credential.fromCache })
     return toAuthorizeReply(scope, directory, credential)
   })
 }

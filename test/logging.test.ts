@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ADMIN_TOKEN, buildTestApp } from './helpers/app.js'
+import { ADMIN_TOKEN, buildTestApp, redactedNamesIn } from './helpers/app.js'
 import { SECRET_CONTAINERS, SECRET_FIELDS } from '../src/app.js'
 
 t.test('no secret, token or password reaches the log, even at trace level', async (t) => {
@@ -98,6 +98,7 @@ t.test('one line per vend at info: the request line carries the vend, with no he
   const lines = app.logs.slice(before)
   t.equal(lines.length, 1, 'exactly one line for the vend')
   t.match(lines[0], { msg: 'workspace credential vended', method: 'POST', statusCode: 200, project, from_cache: false, reqId: String })
+  t.same(redactedNamesIn(lines[0]!), [], 'no field the redaction watches: the line is written without it')
   t.notOk(app.logText().includes(token), 'the token is not in the log')
   t.notOk(app.logText().includes(res.json().sk), 'the vended secret is not in the log')
 })

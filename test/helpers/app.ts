@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildApp, type AppDeps } from '../../src/app.js'
+import { buildApp, SECRET_CONTAINERS, SECRET_FIELDS, type AppDeps } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import type { MasterKey } from '../../src/keys.js'
 import type { Store } from '../../src/store/store.js'
@@ -19,6 +19,14 @@ export const QUIET_LIMITS: Record<string, string> = {
   STSGATE_RATE_LIMIT_PROJECT_PER_MINUTE: '0',
   STSGATE_MAX_EVENT_LOOP_DELAY_MS: '0'
 }
+
+const REDACTED_NAMES = new Set([...SECRET_FIELDS, ...SECRET_CONTAINERS])
+
+/**
+ * The keys of a log line that the redaction watches. A request line must have
+ * none: then pino writes it without running the redaction (routes/request-log.ts).
+ */
+export const redactedNamesIn = (line: object): string[] => Object.keys(line).filter((key) => REDACTED_NAMES.has(key))
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789'
 

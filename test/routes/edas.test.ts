@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, redactedNamesIn } from '../helpers/app.js'
 import { introspectLocalCredential } from '../../src/providers/local.js'
 import { startFakeAliyunSts } from '../fakes/aliyun-sts.js'
 import { createEdasProject, listen, openApi, popCore, send, handSignRoa, PATH } from './edas-fixtures.js'
@@ -53,7 +53,9 @@ t.test('pop-core, openapi-client V3 and v2 all get the documented credential', a
   t.match(v2.body, expected, 'openapi-client v2 (classic ROA)')
   t.not(v2.body.RequestId, v3.body.RequestId, 'one request id per request')
   t.equal(v2.body.Credential.AccessKeyId, v3.body.Credential.AccessKeyId, 'the same scope is served from the cache')
-  t.ok(h.logs.some((l) => l.msg === 'package credential vended' && l.reqId === v2.body.RequestId), 'the vend is logged with the request id')
+  const vendLine = h.logs.find((l) => l.msg === 'package credential vended' && l.reqId === v2.body.RequestId)
+  t.match(vendLine, { project: project.projectId, target_id: String, from_cache: true }, 'the vend is logged with the request id')
+  t.same(redactedNamesIn(vendLine ?? {}), [], 'no field the redaction watches: the line is written without it')
   t.notOk(h.logText().includes(v2.body.Credential.AccessKeySecret), 'the secret never reaches the log')
   t.notOk(h.logText().includes(v2.body.Credential.SecurityToken), 'the token never reaches the log')
   t.notOk(h.logText().includes(project.secret), 'the caller\'s secret never reaches the log')
