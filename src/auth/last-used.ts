@@ -20,8 +20,9 @@ export interface LastUsedOptions {
 
 export class LastUsedLog {
   readonly #sink: LastUsedSink
-  #keys = new Map<string, Date>()
-  #tokens = new Map<string, Date>()
+  /** Id → epoch ms of its latest use (a Date is made only when a flush writes it). */
+  #keys = new Map<string, number>()
+  #tokens = new Map<string, number>()
   readonly #logger: LastUsedOptions['logger']
   readonly #now: () => number
   readonly #timer: NodeJS.Timeout
@@ -38,8 +39,8 @@ export class LastUsedLog {
 
   /** Notes a successful authentication by `ak:<id>` or `token:<id>`; anything else is ignored. Never waits. */
   record (principal: string): void {
-    if (principal.startsWith('ak:')) this.#keys.set(principal.slice(3), new Date(this.#now()))
-    else if (principal.startsWith('token:')) this.#tokens.set(principal.slice(6), new Date(this.#now()))
+    if (principal.startsWith('ak:')) this.#keys.set(principal.slice(3), this.#now())
+    else if (principal.startsWith('token:')) this.#tokens.set(principal.slice(6), this.#now())
   }
 
   get pending (): number { return this.#keys.size + this.#tokens.size }
@@ -65,8 +66,8 @@ export class LastUsedLog {
     this.#keys = new Map()
     this.#tokens = new Map()
     try {
-      await this.#sink.accessKeys.recordLastUsed(keys)
-      await this.#sink.tokens.recordLastUsed(tokens)
+      await this.#sink.accessKeys.recordLastUsed(asDates(keys))
+      await this.#sink.tokens.recordLastUsed(asDates(tokens))
     } catch (err) {
       this.#logger?.warn({ err, pending: keys.size + tokens.size }, 'last-used flush failed; retrying on the next tick')
       // Put them back unless a newer use was noted meanwhile.
@@ -75,3 +76,5 @@ export class LastUsedLog {
     }
   }
 }
+
+const asDates = (uses: ReadonlyMap<string, number>): Map<string, Date> => new Map([...uses].map(([id, at]) => [id, new Date(at)]))
