@@ -18,7 +18,7 @@ const LAYERS: ReadonlyArray<{ name: string, units: readonly string[] }> = [
   { name: 'HTTP contracts', units: ['routes', 'routes/admin', 'routes/dialects', 'src/limits', 'src/http-body.ts', 'src/openapi-components.ts'] },
   { name: 'services', units: ['src/mqtt', 'src/operations', 'src/credentials', 'src/devices', 'src/auth'] },
   { name: 'upstreams and store', units: ['src/providers', 'src/store', 'src/signing'] },
-  { name: 'base', units: ['src/domain', 'schemas', 'src/errors.ts', 'src/config.ts', 'src/keys.ts', 'src/redis.ts', 'src/runtime-secrets.ts', 'src/version.ts'] }
+  { name: 'base', units: ['src/domain', 'schemas', 'src/errors.ts', 'src/config.ts', 'src/keys.ts', 'src/periodic-flush.ts', 'src/redis.ts', 'src/runtime-secrets.ts', 'src/version.ts'] }
 ]
 
 /** Layers whose units never import Fastify (services take plain dependencies). */

@@ -1,3 +1,5 @@
+import { PeriodicFlush } from '../periodic-flush.js'
+
 /**
  * When each access key and token was last used, without a write per request
  * (the same batching as the vend audit, src/credentials/vend-audit.ts):
@@ -25,16 +27,13 @@ export class LastUsedLog {
   #tokens = new Map<string, number>()
   readonly #logger: LastUsedOptions['logger']
   readonly #now: () => number
-  readonly #timer: NodeJS.Timeout
-  #flushing: Promise<void> | undefined
-  #closed = false
+  readonly #flusher: PeriodicFlush
 
   constructor (sink: LastUsedSink, options: LastUsedOptions = {}) {
     this.#sink = sink
     this.#logger = options.logger
     this.#now = options.now ?? Date.now
-    this.#timer = setInterval(() => { void this.flush() }, options.intervalMs ?? 5_000)
-    this.#timer.unref()
+    this.#flusher = new PeriodicFlush(() => this.#write(), options.intervalMs ?? 5_000)
   }
 
   /** Notes a successful authentication by `ak:<id>` or `token:<id>`; anything else is ignored. Never waits. */
@@ -46,18 +45,9 @@ export class LastUsedLog {
   get pending (): number { return this.#keys.size + this.#tokens.size }
 
   /** Writes every use noted so far; resolves even when the store fails. */
-  flush (): Promise<void> {
-    this.#flushing ??= this.#write().finally(() => { this.#flushing = undefined })
-    return this.#flushing
-  }
+  flush (): Promise<void> { return this.#flusher.flush() }
 
-  async close (): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    clearInterval(this.#timer)
-    await this.#flushing
-    await this.flush()
-  }
+  close (): Promise<void> { return this.#flusher.close() }
 
   async #write (): Promise<void> {
     const keys = this.#keys

@@ -2,6 +2,7 @@ import type { AuditEvent } from '../store/audit.js'
 import { vendChain } from '../store/audit.js'
 import type { Scope } from '../domain/scope.js'
 import { normalizeActions, scopeKey } from '../domain/scope.js'
+import { PeriodicFlush } from '../periodic-flush.js'
 
 /**
  * Vend events, batched (docs/security.md rule 8): `record` only queues, so the hot
@@ -73,9 +74,7 @@ export class VendAuditLog {
   readonly #maxBatch: number
   readonly #logger: VendAuditLogger | undefined
   readonly #now: () => number
-  readonly #timer: NodeJS.Timeout
-  #flushing: Promise<void> | undefined
-  #closed = false
+  readonly #flusher: PeriodicFlush
   #lastDropLog = 0
 
   constructor (sink: VendAuditSink, options: VendAuditOptions) {
@@ -85,9 +84,7 @@ export class VendAuditLog {
     this.#maxBatch = options.maxBatch ?? 5_000
     this.#logger = options.logger
     this.#now = options.now ?? Date.now
-    this.#timer = setInterval(() => { void this.flush() }, options.intervalMs ?? 1_000)
-    // The audit timer alone must not keep a process alive.
-    this.#timer.unref()
+    this.#flusher = new PeriodicFlush(() => this.#drain(), options.intervalMs ?? 1_000)
   }
 
   get pending (): number { return this.#queue.length }
@@ -137,20 +134,10 @@ export class VendAuditLog {
   }
 
   /** Writes everything queued so far (several batches if needed); resolves even when the store fails. */
-  flush (): Promise<void> {
-    // One flush at a time keeps the batches in order in the chain.
-    this.#flushing ??= this.#drain().finally(() => { this.#flushing = undefined })
-    return this.#flushing
-  }
+  flush (): Promise<void> { return this.#flusher.flush() }
 
   /** Stops the timer and flushes; later events are still queued but only an explicit flush writes them. */
-  async close (): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    clearInterval(this.#timer)
-    await this.#flushing
-    await this.flush()
-  }
+  close (): Promise<void> { return this.#flusher.close() }
 
   async #drain (): Promise<void> {
     // Events queued from here on start a new window: those being written must not change under the writer.
