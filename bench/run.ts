@@ -192,7 +192,7 @@ const warmPhasePeakRss = gate.peakRss
 const memoryAfterWarm = await gate.gcSample()
 
 // ---- 3: cold-scope storm ---------------------------------------------------------
-interface StormResult { scopes: number, requests: number, projects: number, upstreamCalls: number, fakeIamCalls: number, ok: number, failed: number, seconds: number }
+interface StormResult { scopes: number, requests: number, projects: number, upstreamCalls: number, fakeIamCalls: number, ok: number, failed: number, statuses: Record<string, number>, seconds: number }
 const storms: StormResult[] = []
 for (const scopes of STORMS.filter((n) => n > 0)) {
   const projects: BenchProject[] = []
@@ -219,8 +219,11 @@ for (const scopes of STORMS.filter((n) => n > 0)) {
   await agent.close()
   const callsAfter = (await gate.counters()).credentials.upstreamCalls.huawei as number
   const ok = statuses.filter((s) => s === 200).length
-  storms.push({ scopes, requests, projects: projects.length, upstreamCalls: callsAfter - callsBefore, fakeIamCalls: iam.calls.length - iamBefore, ok, failed: requests - ok, seconds })
-  log(`storm: ${requests} concurrent requests, ${scopes} cold scopes → ${callsAfter - callsBefore} upstream calls (${ok} × 200)`)
+  // What the others got (the overload guard's 503, a budget's 429…): a refusal is a figure too.
+  const byStatus: Record<string, number> = {}
+  for (const status of statuses) byStatus[status] = (byStatus[status] ?? 0) + 1
+  storms.push({ scopes, requests, projects: projects.length, upstreamCalls: callsAfter - callsBefore, fakeIamCalls: iam.calls.length - iamBefore, ok, failed: requests - ok, statuses: byStatus, seconds })
+  log(`storm: ${requests} concurrent requests, ${scopes} cold scopes → ${callsAfter - callsBefore} upstream calls (statuses ${JSON.stringify(byStatus)})`)
 }
 
 // ---- 4: MQTT storage_config_get ---------------------------------------------------

@@ -33,8 +33,8 @@ export function printTable (r: any): void {
   out.push('targets: warm vend ≥ 0.90× baseline; p99 ≤ 10 ms at half of max throughput')
   out.push('')
   if (r.storms.length > 0) {
-    out.push(table(['cold-scope storm', 'scopes M', 'requests N', 'upstream calls', 'fake IAM calls', '200s', 'seconds'],
-      r.storms.map((s: any) => [`${s.projects} project(s)`, String(s.scopes), String(s.requests), String(s.upstreamCalls), String(s.fakeIamCalls), String(s.ok), f2(s.seconds)])))
+    out.push(table(['cold-scope storm', 'scopes M', 'requests N', 'upstream calls', 'fake IAM calls', '200s', 'others', 'seconds'],
+      r.storms.map((s: any) => [`${s.projects} project(s)`, String(s.scopes), String(s.requests), String(s.upstreamCalls), String(s.fakeIamCalls), String(s.ok), Object.entries(s.statuses ?? {}).filter(([k]) => k !== '200').map(([k, n]) => `${String(n)} × ${k}`).join(', ') || '–', f2(s.seconds)])))
     out.push('target: upstream calls = M exactly')
     out.push('')
   }
