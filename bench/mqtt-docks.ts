@@ -26,12 +26,24 @@ const percentile = (sorted: number[], p: number): number => sorted.length === 0 
 const request = (tid: string): string =>
   JSON.stringify({ method: 'storage_config_get', tid, bid: `b${tid}`, timestamp: Date.now(), data: { module: 0 } })
 
+/**
+ * Every dock here logs in from 127.0.0.1, and the broker holds at most
+ * STSGATE_MQTT_LOGIN_FAILURES_PER_ADDRESS (30) logins from one address in
+ * flight (each reserves a failure token until it succeeds; docs/operations.md
+ * "MQTT limits"): the docks connect in waves below that.
+ */
+const LOGINS_IN_FLIGHT = 25
+
 export async function connectDocks (mqttUrl: string, logins: DockLogin[]): Promise<Dock[]> {
-  return await Promise.all(logins.map(async (login) => {
-    const client = await mqtt.connectAsync(mqttUrl, { clientId: login.sn, username: login.username, password: login.password, reconnectPeriod: 0, protocolVersion: 4 })
-    await client.subscribeAsync(`thing/product/${login.sn}/requests_reply`, { qos: 1 })
-    return { login, client, sent: new Map(), next: 0 }
-  }))
+  const docks: Dock[] = []
+  for (let i = 0; i < logins.length; i += LOGINS_IN_FLIGHT) {
+    docks.push(...await Promise.all(logins.slice(i, i + LOGINS_IN_FLIGHT).map(async (login) => {
+      const client = await mqtt.connectAsync(mqttUrl, { clientId: login.sn, username: login.username, password: login.password, reconnectPeriod: 0, protocolVersion: 4 })
+      await client.subscribeAsync(`thing/product/${login.sn}/requests_reply`, { qos: 1 })
+      return { login, client, sent: new Map(), next: 0 }
+    })))
+  }
+  return docks
 }
 
 /** One request per dock until each has a result-0 reply (fills the credential cache; the mint budget may make some wait). */
