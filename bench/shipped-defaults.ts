@@ -42,6 +42,14 @@ export interface DefaultsScenario {
   baselineRps: number
   ratio: number
   cpuRatio?: number
+  /**
+   * Both servers held at one request rate (80 % of the scenario's maximum)
+   * and the ratio of their CPU per request. At full speed a faster server
+   * also pays less per request in the kernel (a busier peer, more batching on
+   * loopback), which the max-throughput CPU ratio charges to the slower one;
+   * at one rate the two compare the work their code does.
+   */
+  equalRate?: { requestsPerSecond: number, baselineCpuUsPerRequest?: number, cpuUsPerRequest?: number, cpuRatio?: number }
 }
 
 export interface SoakFigures {
@@ -161,8 +169,8 @@ export async function runShippedDefaults (options: DefaultsOptions): Promise<Def
     headers: () => ({ 'content-type': 'application/json' })
   }
   const baselineOf = (s: HttpScenario): HttpScenario => s.method === 'GET' ? baselineGet : baselinePost
-  const run = (child: ServerChild, scenario: HttpScenario, seconds = options.duration, expectedRps = 20_000): Promise<RunFigures> =>
-    measure(child, scenario, { connections: options.connections, duration: seconds, expectedRps, log })
+  const run = (child: ServerChild, scenario: HttpScenario, seconds = options.duration, expectedRps = 20_000, overallRate?: number): Promise<RunFigures> =>
+    measure(child, scenario, { connections: options.connections, duration: seconds, expectedRps, log, ...(overallRate === undefined ? {} : { overallRate }) })
 
   try {
     log('shipped defaults: JIT warm-up, 1 s each')
@@ -180,9 +188,18 @@ export async function runShippedDefaults (options: DefaultsOptions): Promise<Def
       ;(scenario.method === 'GET' ? baselines.get : baselines.post).push(before, after)
       const baselineRps = (before.requestsPerSecond + after.requestsPerSecond) / 2
       const baselineCpu = meanOf([before.serverCpuUsPerRequest, after.serverCpuUsPerRequest])
+      const rate = Math.floor(max.requestsPerSecond * 0.8)
+      const held = await run(gate, scenario, options.duration, rate, rate)
+      const heldBaseline = await run(base, baseline, options.duration, rate, rate)
       results.push({
         name: scenario.name, max, baselineName: baseline.name, baselineRps, ratio: max.requestsPerSecond / baselineRps,
-        ...(baselineCpu === undefined || max.serverCpuUsPerRequest === undefined ? {} : { cpuRatio: baselineCpu / max.serverCpuUsPerRequest })
+        ...(baselineCpu === undefined || max.serverCpuUsPerRequest === undefined ? {} : { cpuRatio: baselineCpu / max.serverCpuUsPerRequest }),
+        equalRate: {
+          requestsPerSecond: rate,
+          ...(heldBaseline.serverCpuUsPerRequest === undefined ? {} : { baselineCpuUsPerRequest: heldBaseline.serverCpuUsPerRequest }),
+          ...(held.serverCpuUsPerRequest === undefined ? {} : { cpuUsPerRequest: held.serverCpuUsPerRequest }),
+          ...(heldBaseline.serverCpuUsPerRequest === undefined || held.serverCpuUsPerRequest === undefined ? {} : { cpuRatio: heldBaseline.serverCpuUsPerRequest / held.serverCpuUsPerRequest })
+        }
       })
       log(`${scenario.name}: ${max.requestsPerSecond.toFixed(0)} req/s = ${(max.requestsPerSecond / baselineRps).toFixed(2)}× ${baseline.name}`)
     }

@@ -71,6 +71,9 @@ function printIssueTargets (r: any, out: string[]): void {
       d.scenarios.map((s: any) => [s.name, f0(s.max.requestsPerSecond), s.baselineName.startsWith('baseline GET') ? 'GET' : 'POST', f0(s.baselineRps), f2(s.ratio),
         f1(s.max.serverCpuUsPerRequest ?? NaN), f2(s.cpuRatio ?? NaN), f1(s.max.p99Ms), String(s.max.non2xx)])))
     out.push(`baseline server µs CPU/req: GET ${f1(mean(d.baselines.get.map((x: any) => x.serverCpuUsPerRequest)))}, POST ${f1(mean(d.baselines.post.map((x: any) => x.serverCpuUsPerRequest)))}`)
+    out.push(table(['same scenarios, both servers held at one rate', 'req/s', 'baseline µs CPU/req', 'stsgate µs CPU/req', '× baseline (CPU, equal rate)'],
+      d.scenarios.filter((s: any) => s.equalRate !== undefined).map((s: any) => [s.name, f0(s.equalRate.requestsPerSecond),
+        f1(s.equalRate.baselineCpuUsPerRequest ?? NaN), f1(s.equalRate.cpuUsPerRequest ?? NaN), f2(s.equalRate.cpuRatio ?? NaN)])))
     out.push('targets: Workspace token ≥ 0.85× POST; EDAS ROA ≥ 0.7× GET; Workspace SDK-HMAC ≥ 0.6× POST')
     out.push('')
     const s = d.soak
