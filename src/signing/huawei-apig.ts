@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync } from 'node:crypto'
+import { createHmac, hash, hkdfSync } from 'node:crypto'
 
 /**
  * Huawei API Gateway AK/SK signing (`SDK-HMAC-SHA256`, derived
@@ -24,7 +24,7 @@ export type HuaweiScheme = typeof SDK_SCHEME | typeof V11_SCHEME
 
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
-export const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+export const sha256Hex = (data: string | Buffer): string => hash('sha256', data, 'hex')
 export const hmacSha256Hex = (key: string | Buffer, data: string): string =>
   createHmac('sha256', key).update(data).digest('hex')
 
@@ -67,9 +67,13 @@ export function splitRequestTarget (target: string): { path: string, query: stri
  * first. (Split before decoding, so an encoded `%2F` stays inside its segment.)
  */
 export function canonicalUri (rawPath: string): string {
-  const joined = rawPath.split('/').map((segment) => huaweiUrlEncode(decodeComponent(segment))).join('/')
+  const joined = rawPath.split('/').map(canonicalSegment).join('/')
   return joined.endsWith('/') ? joined : `${joined}/`
 }
+
+/** A segment of unreserved characters only decodes and encodes to itself: the usual case, without either. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
+const canonicalSegment = (segment: string): string => UNRESERVED.test(segment) ? segment : huaweiUrlEncode(decodeComponent(segment))
 
 /**
  * AKSKSigner.CanonicalQueryString: keys sorted (JS default sort, UTF-16 code
@@ -160,9 +164,14 @@ export const v11Signature = (accessKeyId: string, secret: string, sdkDate: strin
 export function parseSdkDate (value: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
   if (m === null) return undefined
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))
-  // Date.UTC rolls 20240231 over to March; a round trip catches impossible dates.
-  return formatSdkDate(ms) === value ? ms : undefined
+  const [year, month, day, hours, minutes, seconds] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number]
+  const ms = Date.UTC(year, month - 1, day, hours, minutes, seconds)
+  // Date.UTC rolls 20240231 over to March (and 24:00 to the next day); reading the fields back catches impossible dates.
+  const at = new Date(ms)
+  return at.getUTCFullYear() === year && at.getUTCMonth() === month - 1 && at.getUTCDate() === day &&
+    at.getUTCHours() === hours && at.getUTCMinutes() === minutes && at.getUTCSeconds() === seconds
+    ? ms
+    : undefined
 }
 
 /** Epoch ms to `X-Sdk-Date` form (AKSKSigner.BasicDateFormat + `Z`). */

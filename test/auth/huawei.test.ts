@@ -471,9 +471,18 @@ t.test('known answers', async (t) => {
   t.test('X-Sdk-Date parsing round-trips and rejects impossible instants', async (t) => {
     t.equal(parseSdkDate(date), Date.UTC(2024, 2, 15, 10, 11, 12))
     t.equal(formatSdkDate(Date.UTC(2024, 2, 15, 10, 11, 12, 999)), date)
-    for (const bad of ['20241301T000000Z', '20240101T240000Z', '00000101T000000Z', '20240101T000000', '20240101 000000Z']) {
+    for (const bad of ['20241301T000000Z', '20240101T240000Z', '00000101T000000Z', '20240101T000000', '20240101 000000Z', '20230229T000000Z', '20240101T000060Z']) {
       t.equal(parseSdkDate(bad), undefined, bad)
     }
+    // Any well-shaped text (impossible fields included) is accepted exactly when it is the form of the instant it names.
+    const digits = (n: number, max: number) => fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'))
+    fc.assert(fc.property(digits(4, 9999), digits(2, 13), digits(2, 32), digits(2, 25), digits(2, 61), digits(2, 61), (y, mo, d, h, mi, s) => {
+      const text = `${y}${mo}${d}T${h}${mi}${s}Z`
+      const parsed = parseSdkDate(text)
+      return parsed === undefined
+        ? !(/^\d{8}T\d{6}Z$/.test(text) && Number.isFinite(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s)) && formatSdkDate(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s)) === text)
+        : formatSdkDate(parsed) === text
+    }), { numRuns: 3000 })
   })
 })
 
