@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --liftoff-only
 /**
  * `stsgate <command>`. Each command loads only its own modules: `help` and the
  * admin commands never load the server, the store or Fastify.

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { PGLITE_V8_FLAGS } from '../src/store/pglite-tuning.js'
 
 /**
  * What `npm pack` ships is what production runs (docs/operations.md,
@@ -12,6 +13,19 @@ import { promisify } from 'node:util'
  * nothing else). Reads the dist/ that `npm ci` / `npm run build` made.
  */
 const REPO = new URL('../', import.meta.url).pathname
+
+t.test('every way of starting the server passes the V8 flags the embedded store needs (Node 24 ignores them set at run time)', async (t) => {
+  const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'))
+  const flags = PGLITE_V8_FLAGS.join(' ')
+  t.match(pkg.scripts.start, `node ${flags} `, 'npm start')
+  t.match(await readFile(join(REPO, 'docs/stsgate.service'), 'utf8'), `ExecStart=/usr/bin/node ${flags} `, 'the systemd unit')
+  const bin = await readFile(join(REPO, pkg.bin.stsgate), 'utf8')
+  t.equal(bin.split('\n')[0], `#!/usr/bin/env -S node ${flags}`, 'the stsgate bin (the Dockerfile runs it)')
+  // The shebang works here, run as the kernel runs it (npm makes the installed bin executable): `env -S` splits the flags off.
+  const [interpreter, ...args] = bin.split('\n')[0]!.slice(2).split(' ')
+  const { stdout } = await promisify(execFile)(interpreter!, [...args.slice(0, 1), args.slice(1).join(' '), join(REPO, pkg.bin.stsgate), '--version'])
+  t.equal(stdout.trim(), `stsgate ${pkg.version as string}`, 'the bin runs through its shebang')
+})
 
 t.test('npm pack ships dist/ and whatever it imports is a production dependency', async (t) => {
   const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'))

@@ -11,6 +11,13 @@ import { setFlagsFromString } from 'node:v8'
  * queries per second. `--liftoff-only` must be set before the module is
  * compiled; the flag is process-wide, so it also applies to any other WASM
  * compiled afterwards.
+ *
+ * Node 24's V8 ignores the flag when it is set at run time: the embedded
+ * store then took 236–263 MB at rest instead of ~155 MB, with peaks over
+ * 700 MB. So it is on the command line wherever stsgate is started — the
+ * `stsgate` bin's shebang (`env -S node --liftoff-only`), `npm start`, the
+ * systemd unit, the initdb child — and set here as well, which still works on
+ * Node 22 and for processes started otherwise (tests).
  */
 export const PGLITE_V8_FLAGS = ['--liftoff-only'] as const
 
