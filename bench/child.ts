@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { PGLITE_V8_FLAGS } from '../src/store/pglite-tuning.js'
+import { SERVE_FLAGS } from '../src/store/pglite-tuning.js'
 import type { ChildMessage, MemorySample, ParentMessage } from './protocol.js'
 
 /** Node flags of every server child, baseline and stsgate alike. */
@@ -40,7 +40,7 @@ export async function startServerChild (mode: 'baseline' | 'stsgate', options: S
   const log = openSync(options.logFile, 'w')
   const forkedAt = process.hrtime.bigint()
   // stsgate as its bin and `npm start` run it (src/store/pglite-tuning.ts); the baseline runs no WASM.
-  const execArgv = [...SERVER_NODE_FLAGS, ...(mode === 'stsgate' ? PGLITE_V8_FLAGS : []), ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`])]
+  const execArgv = [...SERVER_NODE_FLAGS, ...(mode === 'stsgate' ? SERVE_FLAGS : []), ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`])]
   const proc: ChildProcess = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [mode], {
     execArgv,
     // Only the configuration the bench gives: an STSGATE_* variable of the calling shell must not change what is measured.

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --liftoff-only
+#!/usr/bin/env -S node --liftoff-only --max-semi-space-size=4
 /**
  * `stsgate <command>`. Each command loads only its own modules: `help` and the
  * admin commands never load the server, the store or Fastify.

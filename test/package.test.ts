@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { PGLITE_V8_FLAGS } from '../src/store/pglite-tuning.js'
+import { SERVE_FLAGS } from '../src/store/pglite-tuning.js'
 
 /**
  * What `npm pack` ships is what production runs (docs/operations.md,
@@ -14,9 +14,9 @@ import { PGLITE_V8_FLAGS } from '../src/store/pglite-tuning.js'
  */
 const REPO = new URL('../', import.meta.url).pathname
 
-t.test('every way of starting the server passes the V8 flags the embedded store needs (Node 24 ignores them set at run time)', async (t) => {
+t.test('every way of starting the server passes the V8 flags it is tuned for (Node 24 ignores the WASM one set at run time)', async (t) => {
   const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'))
-  const flags = PGLITE_V8_FLAGS.join(' ')
+  const flags = SERVE_FLAGS.join(' ')
   t.match(pkg.scripts.start, `node ${flags} `, 'npm start')
   t.match(await readFile(join(REPO, 'docs/stsgate.service'), 'utf8'), `ExecStart=/usr/bin/node ${flags} `, 'the systemd unit')
   const bin = await readFile(join(REPO, pkg.bin.stsgate), 'utf8')

@@ -13,13 +13,23 @@ import { setFlagsFromString } from 'node:v8'
  * compiled afterwards.
  *
  * Node 24's V8 ignores the flag when it is set at run time: the embedded
- * store then took 236–263 MB at rest instead of ~155 MB, with peaks over
- * 700 MB. So it is on the command line wherever stsgate is started — the
- * `stsgate` bin's shebang (`env -S node --liftoff-only`), `npm start`, the
- * systemd unit, the initdb child — and set here as well, which still works on
+ * store then took 236–263 MB at rest instead of ~180 MB, with peaks over
+ * 700 MB. So it is on the command line wherever stsgate is started (SERVE_FLAGS
+ * below; and the initdb child), and set here as well, which still works on
  * Node 22 and for processes started otherwise (tests).
  */
 export const PGLITE_V8_FLAGS = ['--liftoff-only'] as const
+
+/**
+ * node's command line wherever stsgate serves: the `stsgate` bin's shebang
+ * (`env -S node …`), `npm start`, the systemd unit, the bench. Besides the
+ * WASM flag, V8's young generation at 4 MB semi-spaces instead of Node's
+ * 16 MB: on Node 24 with the embedded store, RSS at rest 182 → 158–161 MB and
+ * the peak under a signed soak 233 → 188–190 MB, with no CPU cost per request
+ * that interleaved runs could tell from noise (2 MB semi-spaces did cost:
+ * ~10 % on the token vend). docs/performance.md has the runs.
+ */
+export const SERVE_FLAGS = [...PGLITE_V8_FLAGS, '--max-semi-space-size=4'] as const
 
 export function useBaselineWasmCompiler (): void {
   for (const flag of PGLITE_V8_FLAGS) setFlagsFromString(flag)
