@@ -1,27 +1,16 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { buildTestApp } from './helpers/app.js'
+import { ARTIFACTS, CHROMIUM, chromiumSkip, openPage } from './helpers/browser.js'
 
 /**
- * The API documentation at /docs, in a real browser: Debian's Chromium driven
- * by playwright-core. CI installs the `chromium` package and names it in
- * STSGATE_TEST_CHROMIUM: then a missing browser is a failure. Without the
- * variable the test uses /usr/bin/chromium when there is one and otherwise
- * skips, saying why.
+ * The API documentation at /docs, in a real browser (test/helpers/browser.ts:
+ * a missing Chromium skips, with its reason, unless STSGATE_TEST_CHROMIUM names it).
  */
-const CHROMIUM = process.env.STSGATE_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const SKIP = process.env.STSGATE_TEST_CHROMIUM === undefined && !existsSync(CHROMIUM)
-if (SKIP) {
-  t.plan(0, `the browser test needs Chromium: ${CHROMIUM} is missing (apt-get install chromium, or set STSGATE_TEST_CHROMIUM to its path)`)
-}
-const ARTIFACTS = join(import.meta.dirname, 'artifacts')
-
-if (!SKIP) t.test('Swagger UI lists every operation and "Try it out" on Workspace returns the credential', async (t) => {
+t.test('Swagger UI lists every operation and "Try it out" on Workspace returns the credential', { skip: chromiumSkip }, async (t) => {
   t.ok(existsSync(CHROMIUM), `${CHROMIUM} is installed (STSGATE_TEST_CHROMIUM names it)`)
   if (!existsSync(CHROMIUM)) return
 
@@ -40,18 +29,7 @@ if (!SKIP) t.test('Swagger UI lists every operation and "Try it out" on Workspac
   await test.app.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(test.app.server.address() as AddressInfo).port}`
 
-  const profile = await mkdtemp(join(tmpdir(), 'stsgate-chromium-'))
-  t.teardown(() => rm(profile, { recursive: true, force: true }))
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 1600 }
-  })
-  t.teardown(() => browser.close())
-  const page = browser.pages()[0] ?? await browser.newPage()
-  page.setDefaultTimeout(15_000)
+  const page = await openPage(t, { viewport: { width: 1280, height: 1600 }, timeoutMs: 15_000 })
   // On failure too: the screenshot is how one sees what the page showed.
   t.teardown(async () => {
     await mkdir(ARTIFACTS, { recursive: true })

@@ -4,8 +4,8 @@ import mqtt from 'mqtt'
 import { GatewayVendDirectory } from '../../src/mqtt/gateway-vend-directory.js'
 import { startStorageConfigResponder } from '../../src/mqtt/storage-config.js'
 import { RESULT } from '../../src/mqtt/storage-config-result.js'
-import { externalTransport, type MqttTransport } from '../../src/mqtt/transport.js'
-import { buildWorld, captureLogger, LOCAL_TARGET, randomSn, request } from './storage-config-world.js'
+import { externalTransport } from '../../src/mqtt/transport.js'
+import { buildWorld, captureLogger, EXTERNAL_BROKER_URL, externalBrokerSkip, LOCAL_TARGET, randomSn, request, underRoot } from './storage-config-world.js'
 import { messageLog } from './helpers.js'
 
 /**
@@ -16,20 +16,9 @@ import { messageLog } from './helpers.js'
  * cache follows the store's notifications. Logins, client ids and ACLs are the
  * broker's (docs/dji.md "External broker").
  */
-const url = process.env.STSGATE_TEST_MQTT_URL
-const skip = url === undefined || url === ''
-  ? 'STSGATE_TEST_MQTT_URL is not set: this test needs an external broker (Mosquitto/EMQX), e.g. mqtt://127.0.0.1:1883; CI sets it'
-  : false
+const url = EXTERNAL_BROKER_URL
+const skip = externalBrokerSkip
 if (skip !== false) t.comment(`SKIP external broker: ${skip}`)
-
-/** The transport's topic tree under `root/`, so parallel runs on one broker never meet. */
-function underRoot (inner: MqttTransport, root: string): MqttTransport {
-  return {
-    subscribe: (filter, onMessage) => inner.subscribe(`${root}/${filter}`, (topic, payload) => onMessage(topic.slice(root.length + 1), payload)),
-    publish: (topic, payload, qos) => inner.publish(`${root}/${topic}`, payload, qos),
-    close: () => inner.close()
-  }
-}
 
 t.test('external broker: stsgate answers only docks that own their sn, and follows a moved dock at once', { skip }, async (t) => {
   const world = await buildWorld(t)

@@ -3,32 +3,19 @@ import { randomBytes } from 'node:crypto'
 import mqtt from 'mqtt'
 import type { CredentialVendor } from '../../src/mqtt/storage-config.js'
 import { startStorageConfigResponder } from '../../src/mqtt/storage-config.js'
-import { externalTransport, type MqttTransport } from '../../src/mqtt/transport.js'
-import { buildWorld, captureLogger, LOCAL_TARGET, randomSn, request, VENDOR_EXAMPLE_REQUEST, waitFor } from './storage-config-world.js'
+import { externalTransport } from '../../src/mqtt/transport.js'
+import {
+  buildWorld, captureLogger, EXTERNAL_BROKER_URL, externalBrokerSkip, LOCAL_TARGET, randomSn, request, underRoot, VENDOR_EXAMPLE_REQUEST, waitFor
+} from './storage-config-world.js'
 
 /**
  * Two stsgate instances as clients of one external broker (Mosquitto in CI),
  * sharing the subscription `$share/stsgate/thing/product/+/requests`.
  * STSGATE_TEST_MQTT_URL set and the broker down: the test fails loudly.
  */
-const url = process.env.STSGATE_TEST_MQTT_URL
-const skip = url === undefined || url === ''
-  ? 'STSGATE_TEST_MQTT_URL is not set: this test needs an external broker (Mosquitto/EMQX), e.g. mqtt://127.0.0.1:1883; CI sets it'
-  : false
+const url = EXTERNAL_BROKER_URL
+const skip = externalBrokerSkip
 if (skip !== false) t.comment(`SKIP external broker: ${skip}`)
-
-/**
- * Moves a transport's whole topic tree under `root/`, so that parallel runs on
- * one broker (same share group) never take each other's requests. The
- * responder still sees and answers plain `thing/product/…` topics.
- */
-function underRoot (inner: MqttTransport, root: string): MqttTransport {
-  return {
-    subscribe: (filter, onMessage) => inner.subscribe(`${root}/${filter}`, (topic, payload) => onMessage(topic.slice(root.length + 1), payload)),
-    publish: (topic, payload, qos) => inner.publish(`${root}/${topic}`, payload, qos),
-    close: () => inner.close()
-  }
-}
 
 t.test('two instances on an external broker answer each request exactly once (shared subscription)', { skip }, async (t) => {
   const world = await buildWorld(t)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import type { ResponderLogger } from '../../src/mqtt/storage-config.js'
+import type { MqttTransport } from '../../src/mqtt/transport.js'
 
 /**
  * What the storage_config_get tests share: an app on a fresh store (admin API
@@ -80,4 +81,23 @@ export const waitFor = async (check: () => boolean, ms = 3000): Promise<boolean>
   const deadline = Date.now() + ms
   while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   return check()
+}
+
+/** The external broker of the external-broker tests (Mosquitto in CI): set and down, those tests fail loudly. */
+export const EXTERNAL_BROKER_URL = process.env.STSGATE_TEST_MQTT_URL ?? ''
+export const externalBrokerSkip: string | false = EXTERNAL_BROKER_URL === ''
+  ? 'STSGATE_TEST_MQTT_URL is not set: this test needs an external broker (Mosquitto/EMQX), e.g. mqtt://127.0.0.1:1883; CI sets it'
+  : false
+
+/**
+ * Moves a transport's whole topic tree under `root/`, so that parallel runs on
+ * one broker (same share group) never take each other's requests. The
+ * responder still sees and answers plain `thing/product/…` topics.
+ */
+export function underRoot (inner: MqttTransport, root: string): MqttTransport {
+  return {
+    subscribe: (filter, onMessage) => inner.subscribe(`${root}/${filter}`, (topic, payload) => onMessage(topic.slice(root.length + 1), payload)),
+    publish: (topic, payload, qos) => inner.publish(`${root}/${topic}`, payload, qos),
+    close: () => inner.close()
+  }
 }
