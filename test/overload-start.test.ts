@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -20,7 +20,7 @@ function busy (ms: number): void {
 }
 
 /** One busy-looping process per core, running until killed. */
-async function saturateCpu (t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<void> {
+async function saturateCpu (t: Test): Promise<void> {
   const children: ChildProcess[] = []
   for (let i = 0; i < availableParallelism(); i++) {
     const child = spawn(process.execPath, ['-e', 'process.stdout.write("spinning\\n"); for (;;) {}'], { stdio: ['ignore', 'pipe', 'ignore'] })

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -31,7 +31,7 @@ t.test('clientIdBelongs: the rule for each kind of session', async (t) => {
 
 const options: IClientOptions = { reconnectPeriod: 0, protocolVersion: 4, connectTimeout: 5000 }
 
-async function takeoverRefused (t: Parameters<Parameters<typeof t.test>[1]>[0], url: string, extra: IClientOptions = {}): Promise<void> {
+async function takeoverRefused (t: Test, url: string, extra: IClientOptions = {}): Promise<void> {
   const dock1 = await connect(t, url, { clientId: 'DOCK1', username: 'DOCK1', password: 'dock1-pass', ...extra })
   const device = await connect(t, url, { ...deviceLogin('dev_1', 'primary-secret-1'), ...extra })
   const svc = await connect(t, url, { clientId: 'service:p1', username: 'service:p1', password: 'p1-token', ...extra })

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { performance } from 'node:perf_hooks'
 import mqtt, { type IClientOptions } from 'mqtt'
 import { hashPassword, verifyPassword } from '../../src/keys.js'
@@ -44,7 +44,7 @@ t.test('addressKey: IPv4 as is, IPv4-mapped unwrapped, IPv6 per /64', async (t) 
   t.equal(addressKey(undefined), 'unknown')
 })
 
-async function exhaustAndRecover (t: Parameters<Parameters<typeof t.test>[1]>[0], buckets: FailureBuckets, clock: { now: number }): Promise<void> {
+async function exhaustAndRecover (t: Test, buckets: FailureBuckets, clock: { now: number }): Promise<void> {
   const limiter = new LoginLimiter({ failuresPerAddress: 0, failuresPerIdentity: 3, concurrentChecks: 2, queuedChecks: 2 }, buckets)
   for (let i = 0; i < 3; i++) {
     const a = await limiter.admit('192.0.2.1', 'DOCK1')

@@ -29,7 +29,7 @@ t.test('RETAIN is delivered to current subscribers but never stored', async (t) 
   t.equal((await log.next()).payload, 'retain me', 'delivered live')
   t.same(ev.seen, ['retain_refused'])
   const retained: unknown[] = []
-  for await (const packet of (b.broker.persistence as unknown as { createRetainedStream: (p: string) => AsyncIterable<unknown> }).createRetainedStream('#')) retained.push(packet)
+  for await (const packet of (b.broker as unknown as { persistence: { createRetainedStream: (p: string) => AsyncIterable<unknown> } }).persistence.createRetainedStream('#')) retained.push(packet)
   t.same(retained, [], 'nothing retained')
 })
 
