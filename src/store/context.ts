@@ -18,9 +18,22 @@ export interface StoreContext {
   channel: string
 }
 
-/** Sent inside the caller's transaction: delivered only if it commits. */
+/** A transaction's changes, noted by notifyChange, for the store to hand to its own listeners once it commits. */
+const changesOf = new WeakMap<Queryable, StoreChange[]>()
+
+/** Called by the store's transaction runner (Store): what notifyChange notes on `tx` goes into `changes`. */
+export function collectChanges (tx: Queryable, changes: StoreChange[]): void {
+  changesOf.set(tx, changes)
+}
+
+/**
+ * Sent inside the caller's transaction: delivered only if it commits — to
+ * other instances through NOTIFY, to this one by the store right after the
+ * commit (see Store).
+ */
 export async function notifyChange (ctx: StoreContext, tx: Queryable, change: StoreChange): Promise<void> {
   await tx.query('select pg_notify($1, $2)', [ctx.channel, JSON.stringify(change)])
+  changesOf.get(tx)?.push(change)
 }
 
 /** Additional data binding a ciphertext to its row (docs/security.md rule 3). */

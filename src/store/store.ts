@@ -2,8 +2,8 @@ import type { MasterKey } from '../keys.js'
 import { AccessKeys } from './access-keys.js'
 import { listAuditEvents, type AuditFilter, type AuditPage } from './audit-listing.js'
 import { appendAuditBatch, listAuditChains, verifyAuditChain, type AuditEvent, type AuditVerification } from './audit.js'
-import type { StoreChange, StoreContext } from './context.js'
-import type { Db } from './db.js'
+import { collectChanges, type StoreChange, type StoreContext } from './context.js'
+import type { Db, Queryable } from './db.js'
 import { Devices } from './devices.js'
 import { Gateways } from './gateways.js'
 import { migrate } from './migrations.js'
@@ -46,13 +46,14 @@ export class Store {
   #unlisten: (() => Promise<void>) | undefined
 
   private constructor (ctx: StoreContext) {
-    this.#ctx = ctx
-    this.projects = new Projects(ctx)
-    this.accessKeys = new AccessKeys(ctx)
-    this.tokens = new Tokens(ctx)
-    this.targets = new Targets(ctx)
-    this.devices = new Devices(ctx)
-    this.gateways = new Gateways(ctx, this.targets)
+    // Every repository sees the database through this: its own listeners hear a change when its transaction commits.
+    const own = this.#ctx = { ...ctx, db: dispatchingOnCommit(ctx.db, (change) => { this.#notify(change) }) }
+    this.projects = new Projects(own)
+    this.accessKeys = new AccessKeys(own)
+    this.tokens = new Tokens(own)
+    this.targets = new Targets(own)
+    this.devices = new Devices(own)
+    this.gateways = new Gateways(own, this.targets)
   }
 
   static async open (options: StoreOptions): Promise<Store> {
@@ -117,7 +118,39 @@ export class Store {
     } catch {
       return
     }
+    this.#notify(change)
+  }
+
+  #notify (change: StoreChange): void {
     for (const listener of this.#listeners) listener(change)
+  }
+}
+
+/**
+ * The database as the repositories see it: the changes a transaction notes
+ * (notifyChange) reach this instance's listeners as soon as it commits.
+ * Other instances hear them through NOTIFY; this one must not wait for its
+ * own echo, which on PostgreSQL arrives on the listening connection some time
+ * later — under load a key deleted through the admin API still opened the
+ * next request on the same instance. The echo then arrives too; listeners
+ * only drop cache entries, so hearing a change twice is harmless.
+ */
+function dispatchingOnCommit (db: Db, dispatch: (change: StoreChange) => void): Db {
+  return {
+    kind: db.kind,
+    query: <Row>(sql: string, params?: unknown[]) => db.query<Row>(sql, params),
+    exec: (sql) => db.exec(sql),
+    listen: (channel, onPayload) => db.listen(channel, onPayload),
+    close: () => db.close(),
+    async transaction<T> (fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const changes: StoreChange[] = []
+      const result = await db.transaction(async (tx) => {
+        collectChanges(tx, changes)
+        return await fn(tx)
+      })
+      for (const change of changes) dispatch(change)
+      return result
+    }
   }
 }
 

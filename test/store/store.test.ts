@@ -212,6 +212,17 @@ for (const kind of STORE_KINDS) {
     t.same(await projectDisabled, { kind: 'project', id: p, projectId: p }, 'project disable')
   })
 
+  t.test(`${kind}: the instance that made a change has heard it when the call returns, without waiting for its own NOTIFY`, async (t) => {
+    const store = await openTestStore(t, kind)
+    const p = (await store.projects.create({ name: 'at-once' }, ADMIN)).projectId
+    const { accessKeyId } = await store.accessKeys.create(p, ADMIN)
+    const heard: StoreChange[] = []
+    store.onChange((c) => heard.push(c))
+    await store.accessKeys.delete(p, accessKeyId, ADMIN)
+    // On PostgreSQL the NOTIFY echo comes later, on the listening connection: the caches must not wait for it.
+    t.same(heard[0], { kind: 'access_key', id: accessKeyId, projectId: p }, 'heard by the time delete resolved')
+  })
+
   t.test(`${kind}: a failed change sends no notification and writes no audit event`, async (t) => {
     const store = await openTestStore(t, kind)
     const p = (await store.projects.create({ name: 'rollback' }, ADMIN)).projectId
